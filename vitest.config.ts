@@ -2,11 +2,24 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Integration tests share one local Synapse; running files in parallel would only contend for 2 cores.
-    fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 300_000,
-    globalSetup: ['test/global-setup.ts'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          // All integration files share one local Synapse and one registered appservice URL.
+          fileParallelism: false,
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 600_000,
+        },
+      },
+    ],
   },
 });

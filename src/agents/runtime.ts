@@ -1,0 +1,35 @@
+import type { Person } from '../org/types.ts';
+import type { Usage } from '../providers/types.ts';
+
+/** One message handed to an agent, with what it needs to know of where it came from. */
+export interface AgentTurnInput {
+  agent: Person;
+  roomId: string;
+  isDirect: boolean;
+  sender: { id: string; name: string; human: boolean };
+  text: string;
+  eventId: string;
+}
+
+export interface ToolActivity { tool: string; ok: boolean; summary: string }
+
+export interface AgentTurnResult {
+  /** What to post in the room; null when the agent decided to stay silent. */
+  reply: string | null;
+  toolActivity: ToolActivity[];
+  usage: Usage;
+  provider: string;
+  model: string;
+}
+
+/**
+ * What a shard needs from an agent implementation. The scripted/simple runtime and the OpenClaw runtime both fit
+ * behind it, so the shard (queues, Matrix, persistence) does not change with the brain.
+ */
+export interface AgentRuntime {
+  readonly kind: string;
+  turn(input: AgentTurnInput, signal?: AbortSignal): Promise<AgentTurnResult>;
+  /** Releases an idle agent's in-memory state; its directory keeps everything needed to resume. */
+  hibernate(agentId: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { registerOrgCommands } from './org.ts';
+import { registerRegistrationCommand } from './registration.ts';
+import { registerRunCommands } from './run.ts';
+import { registerTestCommand } from './test.ts';
+
+export function registerCommands(program: Command): void {
+  registerRunCommands(program);
+  registerTestCommand(program);
+  registerOrgCommands(program);
+  registerRegistrationCommand(program);
+}

@@ -1,0 +1,127 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRouter } from '../../router/router.ts';
+import { loadRegistration, writeRegistration } from '../../router/registration.ts';
+import { startShard } from '../../shard/shard.ts';
+import { LocalShardDriver } from '../../shard/drivers/local.ts';
+import { componentLogger } from '../../log.ts';
+import { fleetContext, orgFor, secretFromEnvOrFile, type FleetContext } from '../context.ts';
+import { freshRegistration } from './registration.ts';
+import { startHomeserver } from '../homeserver.ts';
+import { createRuntime, startModelService } from '../model.ts';
+
+const log = componentLogger('cli');
+
+export const shardSecretFor = (ctx: FleetContext): string => secretFromEnvOrFile('FLEET_SHARD_SECRET', join(ctx.stateDir, 'shard-secret'));
+
+/** The registration in use: the configured file, created with fresh tokens the first time (local homeserver). */
+export function ensureRegistration(ctx: FleetContext) {
+  if (!existsSync(ctx.registrationPath) && !process.env.FLEET_AS_TOKEN) {
+    writeRegistration(ctx.registrationPath, freshRegistration(ctx.root, ctx.config));
+    log.info({ path: ctx.registrationPath }, 'wrote appservice registration with fresh tokens');
+  }
+  return loadRegistration(ctx.registrationPath);
+}
+
+export function registerRunCommands(program: Command): void {
+  program.command('up')
+    .description('run the fleet: local homeserver (unless one is configured), router and shards')
+    .option('--shards <n>', 'number of shard processes', (v) => Number.parseInt(v, 10))
+    .action(async (opts: { shards?: number }) => {
+      const ctx = fleetContext();
+      const { config } = ctx;
+      const org = orgFor(config, ctx.root);
+      const registration = ensureRegistration(ctx);
+      const shardSecret = shardSecretFor(ctx);
+      const hs = await startHomeserver(ctx, org);
+      const model = await startModelService(ctx);
+      const router = await startRouter({
+        org, registration, homeserverUrl: hs.url, shardSecret,
+        dbPath: join(ctx.dataDir, 'router.sqlite'),
+        host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
+      });
+      const driver = new LocalShardDriver({
+        cliPath: join(ctx.root, 'src/cli/main.ts'),
+        basePort: config.shards.basePort,
+        restart: true,
+        env: { ...process.env, FLEET_HOMESERVER__URL: hs.url, ...model.env },
+      });
+      const shards = opts.shards ?? config.shards.count;
+      await driver.scale(shards);
+      await waitForShards(router.registry, shards);
+
+      const sample = org.agents()[0]!;
+      console.log([
+        '',
+        `Open Claw Fleet is up: ${org.size} people on ${config.domain}, ${shards} shard(s).`,
+        `  Homeserver:  ${hs.url}   (server name ${config.domain})`,
+        `  Log in as:   ${hs.ceo.userId}${hs.ceo.password ? `   password: ${hs.ceo.password}   (shown once)` : ''}`,
+        `  Then start a direct chat with any employee, e.g. ${sample.matrixId} (${sample.name}, ${sample.title}).`,
+        `  Directory:   ./fleet org list`,
+        '  Ctrl-C stops everything.',
+        '',
+      ].join('\n'));
+
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      console.log('stopping…');
+      await driver.stopAll();
+      await router.close();
+      await model.close();
+      await hs.stop();
+      process.exit(0);
+    });
+
+  program.command('router')
+    .description('run only the router (production: the homeserver and shards are elsewhere)')
+    .action(async () => {
+      const ctx = fleetContext();
+      const { config } = ctx;
+      if (!config.homeserver.url) throw new Error('homeserver.url (FLEET_HOMESERVER__URL) must be set to run the router alone');
+      const router = await startRouter({
+        org: orgFor(config, ctx.root), registration: ensureRegistration(ctx), homeserverUrl: config.homeserver.url,
+        shardSecret: shardSecretFor(ctx), dbPath: join(ctx.dataDir, 'router.sqlite'),
+        host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
+      });
+      await stopOnSignal(() => router.close());
+    });
+
+  program.command('shard')
+    .description('run one shard worker (started by `up`, or as an ECS task)')
+    .requiredOption('--id <id>', 'shard id', process.env.FLEET_SHARD_ID)
+    .option('--port <port>', 'port for router deliveries (0: any)', (v) => Number.parseInt(v, 10))
+    .action(async (opts: { id: string; port?: number }) => {
+      const ctx = fleetContext();
+      const { config } = ctx;
+      if (!config.homeserver.url) throw new Error('homeserver.url (FLEET_HOMESERVER__URL) must be set for a shard');
+      const org = orgFor(config, ctx.root);
+      const shard = await startShard({
+        shardId: opts.id, org, registration: ensureRegistration(ctx), homeserverUrl: config.homeserver.url,
+        routerUrl: config.router.url, shardSecret: shardSecretFor(ctx),
+        dbPath: join(ctx.dataDir, 'shards', `${opts.id}.sqlite`),
+        host: config.shards.host, port: opts.port ?? 0, heartbeatMs: config.shards.heartbeatMs,
+        runtime: createRuntime(ctx, org),
+      });
+      await stopOnSignal(() => shard.close());
+    });
+}
+
+async function stopOnSignal(close: () => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await close();
+  process.exit(0);
+}
+
+async function waitForShards(registry: { list(): unknown[] }, count: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (registry.list().length < count) {
+    if (Date.now() > deadline) throw new Error(`only ${registry.list().length} of ${count} shards came up within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { projectRoot } from '../context.ts';
+
+export function registerTestCommand(program: Command): void {
+  program.command('test')
+    .description('typecheck, then run the whole test suite (unit + integration against a local Synapse)')
+    .argument('[vitest-args...]', 'passed to vitest (e.g. a file filter or --project unit)')
+    .allowUnknownOption()
+    .action((args: string[]) => {
+      const root = projectRoot();
+      const require = createRequire(`${root}/package.json`);
+      const run = (script: string, argv: string[]): number =>
+        spawnSync(process.execPath, [script, ...argv], { cwd: root, stdio: 'inherit' }).status ?? 1;
+      const tsc = require.resolve('typescript/bin/tsc');
+      if (run(tsc, ['-p', 'tsconfig.json']) !== 0) {
+        console.error('typecheck failed');
+        process.exit(1);
+      }
+      process.exit(run(require.resolve('vitest/vitest.mjs'), ['run', ...args]));
+    });
+}

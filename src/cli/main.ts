@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { ConfigError } from '../config/load.ts';
+import { registerCommands } from './commands/index.ts';
+
+/** Errors whose message tells a person what to fix; anything else is a bug and gets its stack. */
+const ACTIONABLE = new Set(['ConfigError', 'RegistrationError', 'OrgValidationError', 'OrgLoadError', 'HomeserverError']);
+
+const program = new Command()
+  .name('fleet')
+  .description('Open Claw Fleet: a company of AI employees on Matrix')
+  .showHelpAfterError();
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Errors a person can act on are printed plainly, without a stack trace.
+  if (err instanceof ConfigError || ACTIONABLE.has((err as Error)?.name)) {
+    console.error((err as Error).message);
+  } else {
+    console.error(err);
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,37 @@
+import { SimpleAgentRuntime } from '../agents/simple-runtime.ts';
+import type { AgentRuntime } from '../agents/runtime.ts';
+import type { OrgDirectory } from '../org/directory.ts';
+import { createProvider, providerConfigSchema, startScriptedModelServer, type ProviderConfig } from '../providers/index.ts';
+import { ConfigError } from '../config/load.ts';
+import type { FleetContext } from './context.ts';
+
+export interface ModelService {
+  /** Environment for shard processes so they reach the model the way production reaches a real one. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * With the offline default (`kind: scripted`) the scripted model runs as a local OpenAI-compatible server, and shards
+ * are pointed at it as an `openai` provider: the same HTTP path a real Ollama or vLLM endpoint takes.
+ */
+export async function startModelService(ctx: FleetContext): Promise<ModelService> {
+  const cfg = modelConfig(ctx);
+  if (cfg.kind !== 'scripted') return { env: {}, close: async () => {} };
+  const server = await startScriptedModelServer({ port: ctx.config.model.scriptedPort ?? 0, ...(cfg.rules ? { rules: cfg.rules as never } : {}) });
+  const asOpenAI = JSON.stringify({ kind: 'openai', baseUrl: server.url, model: 'scripted', stream: true });
+  return { env: { FLEET_MODEL__DEFAULT: asOpenAI }, close: () => server.close() };
+}
+
+export function modelConfig(ctx: FleetContext): ProviderConfig {
+  const parsed = providerConfigSchema.safeParse(ctx.config.model.default);
+  if (!parsed.success) {
+    throw new ConfigError(ctx.file, parsed.error.issues.map((i) => `model.default.${i.path.join('.')}: ${i.message}`));
+  }
+  return ctx.config.model.default as ProviderConfig;
+}
+
+export function createRuntime(ctx: FleetContext, org: OrgDirectory): AgentRuntime {
+  const provider = createProvider(modelConfig(ctx));
+  return new SimpleAgentRuntime(org, () => provider);
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL such as http://127.0.0.1:8008');
+const domain = z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a Matrix server name such as anycompany.corp');
+const localpart = z.string().regex(/^[a-z0-9._=\-/]+$/, 'must be a lower-case Matrix localpart such as morgan.blake');
+
+export const fleetConfigSchema = z.object({
+  domain,
+  ceo: z.object({
+    name: z.string().min(1),
+    localpart: localpart.optional(),
+    title: z.string().optional(),
+  }),
+  org: z.object({
+    seed: z.number().int().default(42),
+    file: z.string().optional(),
+    humans: z.array(z.string()).default([]),
+  }).default({ seed: 42, humans: [] }),
+  homeserver: z.object({
+    url: z.union([httpUrl, z.literal('')]).default(''),
+    local: z.object({
+      port: port.default(8008),
+      instance: z.string().regex(/^[a-z0-9-]+$/).default('fleet'),
+    }).default({ port: 8008, instance: 'fleet' }),
+  }),
+  appservice: z.object({
+    registration: z.string().min(1),
+    id: z.string().min(1),
+    senderLocalpart: localpart,
+  }),
+  router: z.object({
+    host: z.string().min(1),
+    port,
+    url: httpUrl,
+  }),
+  shards: z.object({
+    count: z.number().int().min(1).max(1000),
+    host: z.string().min(1),
+    basePort: port,
+    heartbeatMs: z.number().int().min(100),
+    deadAfterMs: z.number().int().min(500),
+  }),
+  agents: z.object({
+    dataDir: z.string().min(1),
+  }),
+  model: z.object({
+    /** Validated in full by the providers' own schema (providerConfigSchema) when a shard starts. */
+    default: z.object({ kind: z.string() }).passthrough(),
+    /** Port of the local scripted model server `./fleet up` runs for kind: scripted (0: any free port). */
+    scriptedPort: port.optional(),
+  }).passthrough(),
+  log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }).default({ level: 'info' }),
+});
+
+export type FleetConfig = z.infer<typeof fleetConfigSchema>;

@@ -1,0 +1,53 @@
+import { estimateUsage } from '../usage.ts';
+import type { CompletionRequest, CompletionResult, ModelProvider, ToolCall } from '../types.ts';
+import type { ScriptRule } from './brain.ts';
+import { ScriptBook } from './script-book.ts';
+
+export interface ScriptedProviderOptions {
+  rules?: ScriptRule[];
+  /** Simulated thinking time per call; 0 (default) keeps unit tests and benchmarks free of waiting. */
+  latencyMs?: number;
+}
+
+/** The scripted model in-process: same answers as the scripted HTTP server, without network time. */
+export class ScriptedProvider implements ModelProvider {
+  readonly id = 'scripted';
+  readonly model = 'scripted';
+  readonly #book: ScriptBook;
+  readonly #latencyMs: number;
+  #calls = 0;
+
+  constructor(opts: ScriptedProviderOptions = {}) {
+    this.#book = new ScriptBook(opts.rules ?? []);
+    this.#latencyMs = opts.latencyMs ?? 0;
+  }
+
+  setRules(rules: ScriptRule[]): void {
+    this.#book.set(rules);
+  }
+
+  addRules(rules: ScriptRule[]): void {
+    this.#book.add(rules);
+  }
+
+  /** Number of completed calls, for tests asserting how often the model was consulted. */
+  get calls(): number {
+    return this.#calls;
+  }
+
+  async complete(req: CompletionRequest): Promise<CompletionResult> {
+    req.signal?.throwIfAborted();
+    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs));
+    req.signal?.throwIfAborted();
+    const n = ++this.#calls;
+    const reply = this.#book.reply({ messages: req.messages, ...(req.tools ? { tools: req.tools } : {}), ...(req.agentId !== undefined ? { agentId: req.agentId } : {}) });
+    const text = reply.text ?? '';
+    const toolCalls: ToolCall[] = (reply.toolCalls ?? []).map((c, i) => ({ id: `call_${n}_${i}`, name: c.name, arguments: c.arguments }));
+    return {
+      text,
+      toolCalls,
+      usage: estimateUsage(req.messages, text, toolCalls),
+      stopReason: toolCalls.length ? 'tool_use' : 'end',
+    };
+  }
+}

@@ -1,0 +1,78 @@
+import type { Db } from '../store/sqlite.ts';
+
+function prepare(db: Db) {
+  return {
+    upsertRoom: db.prepare('INSERT INTO rooms (room_id) VALUES (?) ON CONFLICT DO NOTHING'),
+    setDirect: db.prepare('INSERT INTO rooms (room_id, is_direct) VALUES (?, 1) ON CONFLICT (room_id) DO UPDATE SET is_direct = 1'),
+    markKnown: db.prepare('UPDATE rooms SET members_known = 1 WHERE room_id = ?'),
+    room: db.prepare('SELECT is_direct, members_known FROM rooms WHERE room_id = ?'),
+    setMember: db.prepare(`INSERT INTO members (room_id, user_id, membership) VALUES (?, ?, ?)
+      ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership`),
+    present: db.prepare(`SELECT user_id FROM members WHERE room_id = ? AND membership IN ('join', 'invite') ORDER BY user_id`),
+    joined: db.prepare(`SELECT user_id FROM members WHERE room_id = ? AND membership = 'join' ORDER BY user_id`),
+    rememberSender: db.prepare('INSERT OR IGNORE INTO event_senders (event_id, sender, at) VALUES (?, ?, ?)'),
+    senderOf: db.prepare('SELECT sender FROM event_senders WHERE event_id = ?'),
+    pruneSenders: db.prepare('DELETE FROM event_senders WHERE at < ?'),
+  };
+}
+
+export type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
+
+/**
+ * What the router knows of each room's members, kept from the m.room.member events it is sent (the appservice sees
+ * every event of rooms with a local user, because its namespace covers the whole domain).
+ */
+export class RoomDirectory {
+  private readonly stmts: ReturnType<typeof prepare>;
+
+  constructor(db: Db) {
+    this.stmts = prepare(db);
+  }
+
+  setMembership(roomId: string, userId: string, membership: Membership): void {
+    this.stmts.upsertRoom.run(roomId);
+    this.stmts.setMember.run(roomId, userId, membership);
+  }
+
+  markDirect(roomId: string): void {
+    this.stmts.setDirect.run(roomId);
+  }
+
+  /** Replaces what is known with the homeserver's own member list (used the first time a room is seen mid-life). */
+  loadMembers(roomId: string, joined: readonly string[]): void {
+    this.stmts.upsertRoom.run(roomId);
+    for (const userId of joined) this.stmts.setMember.run(roomId, userId, 'join');
+    this.stmts.markKnown.run(roomId);
+  }
+
+  membersKnown(roomId: string): boolean {
+    const row = this.stmts.room.get(roomId) as { members_known: number } | undefined;
+    return row?.members_known === 1;
+  }
+
+  isDirect(roomId: string): boolean {
+    const row = this.stmts.room.get(roomId) as { is_direct: number } | undefined;
+    return row?.is_direct === 1;
+  }
+
+  /** Joined and invited members: an invited agent is about to join and is addressed by a DM already. */
+  present(roomId: string): string[] {
+    return (this.stmts.present.all(roomId) as Array<{ user_id: string }>).map((r) => r.user_id);
+  }
+
+  joined(roomId: string): string[] {
+    return (this.stmts.joined.all(roomId) as Array<{ user_id: string }>).map((r) => r.user_id);
+  }
+
+  rememberSender(eventId: string, sender: string): void {
+    this.stmts.rememberSender.run(eventId, sender, Date.now());
+  }
+
+  senderOf(eventId: string): string | undefined {
+    return (this.stmts.senderOf.get(eventId) as { sender: string } | undefined)?.sender;
+  }
+
+  pruneSenders(olderThanMs: number): void {
+    this.stmts.pruneSenders.run(Date.now() - olderThanMs);
+  }
+}

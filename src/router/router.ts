@@ -1,0 +1,177 @@
+import type { AppService, Bridge } from 'matrix-appservice-bridge';
+import { AppserviceHttpError } from 'matrix-appservice-bridge';
+import type { Request, Response } from 'express';
+import type { OrgDirectory } from '../org/directory.ts';
+import { componentLogger } from '../log.ts';
+import { createBridge } from '../matrix/bridge.ts';
+import { UserProvisioner } from '../matrix/provisioning.ts';
+import { bearerMatches, HEARTBEAT_PATH, type Delivery, type ShardAnnouncement } from '../shard/protocol.ts';
+import { DurableAppService } from './appservice-listener.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { pingHomeserver, type PingResult } from './homeserver-ping.ts';
+import { Inbox, type InboxItem } from './inbox.ts';
+import type { LoadedRegistration } from './registration.ts';
+import { RoomDirectory } from './rooms.ts';
+import { EventRouter } from './route-event.ts';
+import { deliverToShard } from './shard-client.ts';
+import { ShardRegistry } from './shard-registry.ts';
+import { openRouterStore } from './store.ts';
+import type { RoomEvent } from './mentions.ts';
+
+export interface RouterOptions {
+  org: OrgDirectory;
+  registration: LoadedRegistration;
+  homeserverUrl: string;
+  shardSecret: string;
+  dbPath: string;
+  host: string;
+  port: number;
+  deadShardAfterMs: number;
+}
+
+export interface RunningRouter {
+  port: number;
+  registry: ShardRegistry;
+  inbox: Inbox;
+  ping: PingResult;
+  bridge: Bridge;
+  close(): Promise<void>;
+}
+
+/** Starts the appservice: durable inbox, routing, shard registry and delivery. */
+export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
+  const log = componentLogger('router');
+  const db = openRouterStore(opts.dbPath);
+  const inbox = new Inbox(db);
+  const rooms = new RoomDirectory(db);
+  const registry = new ShardRegistry(opts.deadShardAfterMs);
+  const { org } = opts;
+
+  let provisioner!: UserProvisioner;
+  let bridge!: Bridge;
+  const eventRouter = new EventRouter({
+    org,
+    rooms,
+    async fetchJoinedMembers(roomId, asAgent) {
+      try {
+        await provisioner.ensure(asAgent);
+        return await bridge.getIntent(asAgent).matrixClient.getJoinedRoomMembers(roomId);
+      } catch (err) {
+        log.warn({ roomId, err: (err as Error).message }, 'could not read room members');
+        return undefined;
+      }
+    },
+    async fetchEventSender(roomId, eventId, asAgent) {
+      try {
+        const ev = await bridge.getIntent(asAgent).matrixClient.getEvent(roomId, eventId);
+        return typeof ev?.sender === 'string' ? ev.sender : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  });
+
+  bridge = await createBridge({
+    homeserverUrl: opts.homeserverUrl,
+    domain: org.domain,
+    registration: opts.registration,
+    onEvent: (request) => {
+      eventRouter.route(request.getData() as unknown as RoomEvent).then((d) => request.resolve(d), (e) => request.reject(e));
+    },
+    onUserQuery: async (userId) => {
+      // Humans and strangers do not exist as far as the appservice is concerned: it never creates or speaks for them.
+      if (!org.isAgent(userId)) throw new AppserviceHttpError({ errcode: 'M_NOT_FOUND', error: 'not an employee of this fleet' }, 404);
+      await provisioner.ensure(userId);
+      log.info({ userId }, 'provisioned on user query');
+    },
+  });
+  provisioner = new UserProvisioner(bridge, org, db);
+
+  // Route a batch in order, then hand each shard its share in one request. An event is done only when every shard
+  // it concerns has stored its deliveries; otherwise the whole event is retried (shards drop repeats by delivery id).
+  const processBatch = async (items: InboxItem[]) => {
+    const failed = new Map<number, string>();
+    const byShard = new Map<string, Array<{ seq: number; delivery: Delivery }>>();
+    const placement = registry.current();
+    for (const item of items) {
+      try {
+        const deliveries = ((await bridgeOnEvent(item.event)) ?? []) as Delivery[];
+        for (const delivery of deliveries) {
+          const shard = placement.shardFor(delivery.agentId);
+          if (!shard) failed.set(item.seq, 'no live shard');
+          else byShard.set(shard, [...(byShard.get(shard) ?? []), { seq: item.seq, delivery }]);
+        }
+      } catch (err) {
+        failed.set(item.seq, `routing failed: ${(err as Error).message}`);
+      }
+    }
+    await Promise.all([...byShard].map(async ([shardId, work]) => {
+      const ready = work.filter((w) => !failed.has(w.seq));
+      if (ready.length === 0) return;
+      try {
+        await deliverToShard(registry.urlOf(shardId)!, opts.shardSecret, ready.map((w) => w.delivery));
+      } catch (err) {
+        for (const w of ready) failed.set(w.seq, (err as Error).message);
+      }
+    }));
+    return {
+      done: items.map((i) => i.seq).filter((seq) => !failed.has(seq)),
+      failed: [...failed].map(([seq, error]) => ({ seq, error })),
+    };
+  };
+
+  // Bridge.onEvent runs the bridge's own checks and our controller, and returns what the controller resolved.
+  // It is typed private but documented as returning the request's promise; it is how we await routing per event.
+  const bridgeOnEvent = (event: RoomEvent) => (bridge as unknown as { onEvent(e: RoomEvent): Promise<unknown> }).onEvent(event);
+
+  const dispatcher = new Dispatcher({ inbox, processBatch, log });
+  const listener = new DurableAppService({ homeserverToken: opts.registration.hsToken, inbox, onAccepted: () => dispatcher.kick(), log });
+  installInternalApi(listener, registry, opts.shardSecret, inbox);
+  listener.installErrorHandler();
+  registry.on('change', () => dispatcher.kick());
+
+  await bridge.listen(opts.port, opts.host, 511, listener as unknown as AppService);
+  dispatcher.start();
+  const ping = await pingHomeserver({ homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log });
+
+  return {
+    port: opts.port,
+    registry,
+    inbox,
+    ping,
+    bridge,
+    async close() {
+      await dispatcher.stop();
+      registry.close();
+      await bridge.close();
+      db.close();
+    },
+  };
+}
+
+function installInternalApi(listener: DurableAppService, registry: ShardRegistry, secret: string, inbox: Inbox): void {
+  const app = listener.expressApp;
+  const auth = (req: Request, res: Response): boolean => {
+    if (bearerMatches(req.headers.authorization, secret)) return true;
+    res.status(403).send({ errcode: 'M_FORBIDDEN', error: 'wrong shard secret' });
+    return false;
+  };
+  app.post(HEARTBEAT_PATH, (req: Request, res: Response) => {
+    if (!auth(req, res)) return;
+    const a = req.body as Partial<ShardAnnouncement>;
+    if (typeof a?.shardId !== 'string' || typeof a.url !== 'string' || typeof a.startedAt !== 'number') {
+      res.status(400).send({ errcode: 'M_BAD_JSON', error: 'expected {shardId, url, startedAt}' });
+      return;
+    }
+    registry.heartbeat({ shardId: a.shardId, url: a.url, startedAt: a.startedAt });
+    res.send({ ok: true });
+  });
+  app.delete(`${HEARTBEAT_PATH}/:shardId`, (req: Request, res: Response) => {
+    if (!auth(req, res)) return;
+    registry.remove(String(req.params.shardId));
+    res.send({ ok: true });
+  });
+  app.get('/healthz', (_req: Request, res: Response) => {
+    res.send({ ok: true, inbox: inbox.counts(), shards: registry.list().map((s) => ({ shardId: s.shardId, url: s.url })) });
+  });
+}

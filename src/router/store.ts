@@ -1,0 +1,33 @@
+import { openDatabase, type Db, type Migration } from '../store/sqlite.ts';
+
+const migrations: Migration[] = [
+  (db) => db.exec(`
+    -- Every transaction id the homeserver sent, so a re-sent transaction is acknowledged without re-processing.
+    CREATE TABLE transactions (txn_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, events INTEGER NOT NULL);
+    -- The durable inbox: events are written here before the transaction is acknowledged.
+    CREATE TABLE inbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      event_id TEXT NOT NULL UNIQUE,
+      room_id TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      received_at INTEGER NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT
+    );
+    CREATE INDEX inbox_pending ON inbox (state, seq);
+    -- Events that could not be accepted as Matrix events, kept whole for inspection rather than dropped.
+    CREATE TABLE rejected_events (id INTEGER PRIMARY KEY AUTOINCREMENT, txn_id TEXT NOT NULL, reason TEXT NOT NULL,
+      payload TEXT NOT NULL, received_at INTEGER NOT NULL);
+    CREATE TABLE rooms (room_id TEXT PRIMARY KEY, is_direct INTEGER NOT NULL DEFAULT 0, members_known INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE members (room_id TEXT NOT NULL, user_id TEXT NOT NULL, membership TEXT NOT NULL,
+      PRIMARY KEY (room_id, user_id));
+    -- Senders of recent messages, to tell whether a reply answers an agent.
+    CREATE TABLE event_senders (event_id TEXT PRIMARY KEY, sender TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE TABLE provisioned_users (user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+  `),
+];
+
+export function openRouterStore(path: string): Db {
+  return openDatabase(path, migrations);
+}

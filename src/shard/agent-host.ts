@@ -1,0 +1,150 @@
+import PQueue from 'p-queue';
+import type { AgentRuntime, AgentTurnResult } from '../agents/runtime.ts';
+import type { Logger } from '../log.ts';
+import { replyTxnId, type AgentMatrix } from '../matrix/agent-actions.ts';
+import type { OrgDirectory } from '../org/directory.ts';
+import { stripReplyFallback } from '../router/mentions.ts';
+import type { Delivery } from './protocol.ts';
+import type { ShardStore, StoredDelivery } from './store.ts';
+
+/** Fields every agent message carries so loops can be cut: hops since a human spoke, and the conversation's root. */
+export const HOP_KEY = 'org.openclawfleet.hop';
+export const CONVERSATION_KEY = 'org.openclawfleet.conversation';
+
+export interface AgentHostOptions {
+  org: OrgDirectory;
+  store: ShardStore;
+  matrix: AgentMatrix;
+  runtime: AgentRuntime;
+  log: Logger;
+  /** Agents stop auto-replying when a message has travelled this many agent hops. */
+  maxHops: number;
+  maxInputChars: number;
+  maxReplyChars: number;
+}
+
+/**
+ * Runs each hosted agent's work in order (one queue per agent, concurrency 1), across agents in parallel. Work comes
+ * from the shard's store, so what was accepted before a crash is picked up again at start.
+ */
+export class AgentHost {
+  private readonly o: AgentHostOptions;
+  private readonly queues = new Map<string, PQueue>();
+
+  constructor(opts: AgentHostOptions) {
+    this.o = opts;
+  }
+
+  /** Persists, then schedules; returns the ids the router may consider handed over (all of them, repeats included). */
+  accept(deliveries: Delivery[]): string[] {
+    for (const stored of this.o.store.accept(deliveries)) this.schedule(stored);
+    return deliveries.map((d) => d.id);
+  }
+
+  resumePending(): number {
+    const pending = this.o.store.pending();
+    for (const p of pending) this.schedule(p);
+    return pending.length;
+  }
+
+  /** Waits until every queue is empty (tests, orderly shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.onIdle()));
+  }
+
+  queueDepths(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [agent, q] of this.queues) if (q.size + q.pending > 0) out[agent] = q.size + q.pending;
+    return out;
+  }
+
+  private schedule(stored: StoredDelivery): void {
+    const agentId = stored.delivery.agentId;
+    let q = this.queues.get(agentId);
+    if (!q) {
+      q = new PQueue({ concurrency: 1 });
+      this.queues.set(agentId, q);
+      q.addEventListener('idle', () => {
+        if (q!.size === 0 && q!.pending === 0) this.queues.delete(agentId);
+      });
+    }
+    void q.add(() => this.run(stored));
+  }
+
+  private async run(stored: StoredDelivery): Promise<void> {
+    const d = stored.delivery;
+    const log = this.o.log.child({ agent: d.agentId, delivery: d.id });
+    try {
+      if (d.kind === 'invite') await this.o.matrix.join(d.agentId, d.roomId);
+      else if (d.kind === 'leave') await this.o.matrix.leave(d.agentId, d.roomId);
+      else {
+        const outcome = await this.answer(stored, log);
+        if (outcome === 'skipped') {
+          this.o.store.finish(stored.seq, 'skipped');
+          return;
+        }
+      }
+      this.o.store.finish(stored.seq, 'done');
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'delivery failed');
+      this.o.store.finish(stored.seq, 'failed', (err as Error).message);
+    }
+  }
+
+  private async answer(stored: StoredDelivery, log: Logger): Promise<'done' | 'skipped'> {
+    const d = stored.delivery;
+    const { org, matrix } = this.o;
+    const agent = org.get(d.agentId);
+    if (!agent) return 'skipped';
+    const content = d.event.content as Record<string, unknown>;
+    const hop = typeof content[HOP_KEY] === 'number' ? (content[HOP_KEY] as number) : 0;
+    if (hop >= this.o.maxHops) {
+      log.info({ hop }, 'hop limit reached; not replying');
+      return 'skipped';
+    }
+    let reply = stored.reply;
+    if (reply === null) {
+      const body = typeof content.body === 'string' ? stripReplyFallback(content.body) : '';
+      const text = body.length > this.o.maxInputChars
+        ? `${body.slice(0, this.o.maxInputChars)}\n[message truncated: ${body.length} characters in all]`
+        : body;
+      const sender = org.get(d.event.sender);
+      await matrix.typing(d.agentId, d.roomId, true);
+      let result: AgentTurnResult | undefined;
+      try {
+        result = await this.o.runtime.turn({
+          agent, roomId: d.roomId, isDirect: d.room.isDirect, eventId: d.event.event_id, text,
+          sender: { id: d.event.sender, name: sender?.name ?? d.event.sender, human: sender ? sender.human : true },
+        });
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'agent turn failed; sending an apology');
+      } finally {
+        await matrix.typing(d.agentId, d.roomId, false);
+      }
+      if (result) this.o.store.addUsage(d.agentId, result.provider, result.model, result.usage.inputTokens, result.usage.outputTokens);
+      reply = result ? (result.reply ?? '') : "Sorry, I can't answer right now: my model is unavailable. Please try again in a few minutes.";
+      if (reply.length > this.o.maxReplyChars) reply = `${reply.slice(0, this.o.maxReplyChars)}… [reply truncated]`;
+      this.o.store.saveReply(stored.seq, reply);
+      if (!result) {
+        await this.post(d, reply, hop, 'm.notice');
+        return 'done';
+      }
+    }
+    if (reply === '') return 'skipped';
+    await this.post(d, reply, hop, 'm.text');
+    return 'done';
+  }
+
+  private async post(d: Delivery, body: string, hop: number, msgtype: 'm.text' | 'm.notice'): Promise<void> {
+    const content = d.event.content as Record<string, unknown>;
+    const conversation = typeof content[CONVERSATION_KEY] === 'string' ? content[CONVERSATION_KEY] : d.event.event_id;
+    await this.o.matrix.send(d.agentId, d.roomId, {
+      msgtype,
+      body,
+      'm.relates_to': { 'm.in_reply_to': { event_id: d.event.event_id } },
+      'm.mentions': { user_ids: [d.event.sender] },
+      [HOP_KEY]: hop + 1,
+      [CONVERSATION_KEY]: conversation,
+    }, replyTxnId(d.event.event_id, d.agentId));
+  }
+}

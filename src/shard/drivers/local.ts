@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { componentLogger } from '../../log.ts';
+import type { ShardDriver } from './driver.ts';
+
+const log = componentLogger('local-shards');
+
+export interface LocalDriverOptions {
+  /** The CLI entry (src/cli/main.ts); each shard runs `main.ts shard --id <id> --port <port>`. */
+  cliPath: string;
+  basePort: number;
+  env: NodeJS.ProcessEnv;
+  /** Restart a shard that exits on its own (crash, OOM kill). */
+  restart: boolean;
+}
+
+/** Shards as child processes of `./fleet up`, on consecutive ports. */
+export class LocalShardDriver implements ShardDriver {
+  readonly kind = 'local';
+  private readonly opts: LocalDriverOptions;
+  private readonly children = new Map<string, ChildProcess>();
+  private stopping = new Set<string>();
+
+  constructor(opts: LocalDriverOptions) {
+    this.opts = opts;
+  }
+
+  async scale(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) if (!this.children.has(`shard-${i}`)) this.spawn(i);
+    const extra = [...this.children.keys()].filter((id) => Number(id.slice('shard-'.length)) >= count);
+    await Promise.all(extra.map((id) => this.stop(id)));
+  }
+
+  async running(): Promise<string[]> {
+    return [...this.children.keys()].sort();
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((id) => this.stop(id)));
+  }
+
+  /** The child process of a shard, for tests that kill one. */
+  child(id: string): ChildProcess | undefined {
+    return this.children.get(id);
+  }
+
+  private spawn(index: number): void {
+    const id = `shard-${index}`;
+    const child = spawn(process.execPath, [...process.execArgv, this.opts.cliPath, 'shard', '--id', id, '--port', String(this.opts.basePort + index)], {
+      env: { ...this.opts.env, FLEET_SHARD_ID: id },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    this.children.set(id, child);
+    child.on('exit', (code, signal) => {
+      if (this.children.get(id) === child) this.children.delete(id);
+      if (this.stopping.delete(id) || !this.opts.restart) return;
+      log.warn({ shard: id, code, signal }, 'shard exited unexpectedly; restarting');
+      setTimeout(() => { if (!this.children.has(id)) this.spawn(index); }, 1000).unref();
+    });
+  }
+
+  private async stop(id: string): Promise<void> {
+    const child = this.children.get(id);
+    if (!child || child.exitCode !== null) return;
+    this.stopping.add(id);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppServiceRegistration } from 'matrix-appservice-bridge';
+import { SimpleAgentRuntime } from '../../src/agents/simple-runtime.ts';
+import type { AgentRuntime } from '../../src/agents/runtime.ts';
+import { generateOrg } from '../../src/org/generator.ts';
+import { OrgDirectory } from '../../src/org/directory.ts';
+import { OpenAICompatibleProvider, startScriptedModelServer, type ScriptedModelServer } from '../../src/providers/index.ts';
+import type { LoadedRegistration } from '../../src/router/registration.ts';
+import { startRouter, type RunningRouter } from '../../src/router/router.ts';
+import { buildRegistration } from '../../src/router/registration.ts';
+import { startShard, type RunningShard } from '../../src/shard/shard.ts';
+import { testHomeserver, type TestHomeserver } from './homeserver.ts';
+import { freePort } from './ports.ts';
+
+export const CEO = { name: 'Morgan Blake', localpart: 'morgan.blake' };
+
+export function testOrg(domain: string): OrgDirectory {
+  return new OrgDirectory(generateOrg({ domain, ceo: CEO }), domain);
+}
+
+export function testRegistration(hs: TestHomeserver): LoadedRegistration {
+  const r = hs.registration;
+  const raw = buildRegistration({ id: r.id, url: r.url, domain: hs.serverName, senderLocalpart: r.senderLocalpart, asToken: r.asToken, hsToken: r.hsToken });
+  return { registration: AppServiceRegistration.fromObject(raw as never), id: r.id, asToken: r.asToken, hsToken: r.hsToken, senderLocalpart: r.senderLocalpart, url: r.url };
+}
+
+export interface TestFleet {
+  hs: TestHomeserver;
+  org: OrgDirectory;
+  router: RunningRouter;
+  routerUrl: string;
+  shards: RunningShard[];
+  model: ScriptedModelServer;
+  shardSecret: string;
+  dataDir: string;
+  startShard(id: string, runtime?: AgentRuntime): Promise<RunningShard>;
+  close(): Promise<void>;
+}
+
+/**
+ * The fleet in-process against the test Synapse: scripted model server, router (attached behind the appservice
+ * front the homeserver was given) and shards. Data in a fresh temp dir unless one is passed (restart tests).
+ */
+export async function startTestFleet(opts: { shards?: number; dataDir?: string; keepData?: boolean } = {}): Promise<TestFleet> {
+  const hs = testHomeserver();
+  const org = testOrg(hs.serverName);
+  const registration = testRegistration(hs);
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fleet-test-'));
+  const shardSecret = 'test-shard-secret-0123456789abcdef';
+  const model = await startScriptedModelServer();
+  const port = await freePort();
+  const routerUrl = `http://127.0.0.1:${port}`;
+  const router = await startRouter({
+    org, registration, homeserverUrl: hs.url, shardSecret, dbPath: join(dataDir, 'router.sqlite'),
+    host: '127.0.0.1', port, deadShardAfterMs: 3000,
+  });
+  await hs.attachBackend(routerUrl);
+  const shards: RunningShard[] = [];
+  const fleet: TestFleet = {
+    hs, org, router, routerUrl, shards, model, shardSecret, dataDir,
+    async startShard(id, runtime) {
+      const provider = new OpenAICompatibleProvider({ baseUrl: model.url, model: 'scripted', stream: true, timeoutMs: 10_000, retries: 1 });
+      const shard = await startShard({
+        shardId: id, org, registration, homeserverUrl: hs.url, routerUrl, shardSecret,
+        dbPath: join(dataDir, 'shards', `${id}.sqlite`), host: '127.0.0.1', port: 0, heartbeatMs: 500,
+        runtime: runtime ?? new SimpleAgentRuntime(org, () => provider),
+      });
+      shards.push(shard);
+      return shard;
+    },
+    async close() {
+      for (const s of shards.splice(0)) await s.close();
+      await hs.detachBackend();
+      await router.close();
+      await model.close();
+      if (!opts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  for (let i = 0; i < (opts.shards ?? 1); i++) await fleet.startShard(`shard-${i}`);
+  return fleet;
+}
