@@ -1,6 +1,12 @@
 import type { Person } from '../org/types.ts';
 import type { Usage } from '../providers/types.ts';
 
+/**
+ * The conversation a message belongs to: the human message that started it (agents' messages carry this along),
+ * so an agent that asked a colleague can report back to whoever asked it in the first place.
+ */
+export interface ConversationRef { rootEventId: string; rootRoomId: string; rootSender: string; hop: number }
+
 /** One message handed to an agent, with what it needs to know of where it came from. */
 export interface AgentTurnInput {
   agent: Person;
@@ -9,6 +15,16 @@ export interface AgentTurnInput {
   sender: { id: string; name: string; human: boolean };
   text: string;
   eventId: string;
+  conversation?: ConversationRef;
+}
+
+/** What agents can do in the world through their tools; the shard implements it over the appservice. */
+export interface AgentServices {
+  /**
+   * Posts as `from` with a proper mention of `to` (so the router routes it): in `roomId` when given and both are in
+   * it, otherwise in their direct chat (created on first use). Carries the conversation along.
+   */
+  messageColleague(from: string, to: string, text: string, opts: { roomId?: string; conversation?: ConversationRef }): Promise<{ roomId: string; eventId: string }>;
 }
 
 export interface ToolActivity { tool: string; ok: boolean; summary: string }

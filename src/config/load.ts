@@ -8,7 +8,7 @@ import { fleetConfigSchema, type FleetConfig } from './schema.ts';
 const NOT_CONFIG = new Set([
   'FLEET_CONFIG', 'FLEET_CEO_PASSWORD', 'FLEET_AS_TOKEN', 'FLEET_HS_TOKEN', 'FLEET_SHARD_SECRET',
   'FLEET_LOG_LEVEL', 'FLEET_CACHE_DIR', 'FLEET_DEBIAN_MIRROR', 'FLEET_NODE_VERSION', 'FLEET_SCRIPTED_PORT',
-  'FLEET_SHARD_ID', 'FLEET_HOME',
+  'FLEET_SHARD_ID', 'FLEET_HOME', 'FLEET_SCRIPTED_RULES',
 ]);
 
 export class ConfigError extends Error {

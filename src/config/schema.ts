@@ -38,6 +38,8 @@ export const fleetConfigSchema = z.object({
     count: z.number().int().min(1).max(1000),
     host: z.string().min(1),
     basePort: port,
+    /** How the router reaches a shard when it is not host:port (containers: the task's private address). */
+    advertiseUrl: httpUrl.optional(),
     heartbeatMs: z.number().int().min(100),
     deadAfterMs: z.number().int().min(500),
   }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BedrockProvider } from './bedrock.ts';
 import { OpenAICompatibleProvider } from './openai-compatible.ts';
 import type { ScriptRule } from './scripted/brain.ts';
 import { ScriptedProvider } from './scripted/provider.ts';
@@ -8,6 +9,10 @@ import type { ModelProvider } from './types.ts';
 export * from './types.ts';
 export { withProviderRetry, retryAfterMsFromHeaders, type ProviderRetryOptions } from './retry.ts';
 export { OpenAICompatibleProvider, type OpenAICompatibleOptions } from './openai-compatible.ts';
+export { BedrockProvider, type BedrockProviderOptions } from './bedrock.ts';
+export { DEFAULT_MODEL_PRICES, estimateCostUsd, modelPriceSchema, type ModelPrice } from './pricing.ts';
+// ProviderSelector/modelSelectionSchema live in './select.ts' and are not re-exported here: select.ts builds on
+// providerConfigSchema from this module, and re-exporting it would make an import cycle.
 export { ScriptedProvider, type ScriptedProviderOptions } from './scripted/provider.ts';
 export { scriptedReply, type ScriptRule, type ScriptedReply } from './scripted/brain.ts';
 export { startScriptedModelServer, type ScriptedModelServer, type RecordedRequest } from './scripted/server.ts';
@@ -69,9 +74,13 @@ export function createProvider(cfg: ProviderConfig, env: NodeJS.ProcessEnv = pro
       });
     }
     case 'bedrock':
-      throw new Error(
-        `model provider 'bedrock' (${parsed.modelId} in ${parsed.region}) is not yet available; ` +
-          `use kind 'openai' (e.g. the scripted model server) or kind 'scripted' for now`,
-      );
+      return new BedrockProvider({
+        region: parsed.region,
+        modelId: parsed.modelId,
+        ...(parsed.profile ? { profile: parsed.profile } : {}),
+        stream: parsed.stream,
+        timeoutMs: parsed.timeoutMs,
+        retries: parsed.retries,
+      });
   }
 }

@@ -91,7 +91,7 @@ export function registerRunCommands(program: Command): void {
 
   program.command('shard')
     .description('run one shard worker (started by `up`, or as an ECS task)')
-    .requiredOption('--id <id>', 'shard id', process.env.FLEET_SHARD_ID)
+    .requiredOption('--id <id>', 'shard id (default: FLEET_SHARD_ID or SHARD_ID)', process.env.FLEET_SHARD_ID ?? process.env.SHARD_ID)
     .option('--port <port>', 'port for router deliveries (0: any)', (v) => Number.parseInt(v, 10))
     .action(async (opts: { id: string; port?: number }) => {
       const ctx = fleetContext();
@@ -103,6 +103,7 @@ export function registerRunCommands(program: Command): void {
         routerUrl: config.router.url, shardSecret: shardSecretFor(ctx),
         dbPath: join(ctx.dataDir, 'shards', `${opts.id}.sqlite`),
         host: config.shards.host, port: opts.port ?? 0, heartbeatMs: config.shards.heartbeatMs,
+        ...(config.shards.advertiseUrl ? { advertiseUrl: config.shards.advertiseUrl } : {}),
         runtime: createRuntime(ctx, org),
       });
       await stopOnSignal(() => shard.close());

@@ -26,10 +26,6 @@ describe('createProvider', () => {
     expect(() => createProvider(cfg, {})).toThrow(/FLEET_TEST_KEY/);
     expect(createProvider(cfg, { FLEET_TEST_KEY: 'k' })).toBeInstanceOf(OpenAICompatibleProvider);
   });
-
-  it('says plainly that bedrock is not available yet', () => {
-    expect(() => createProvider({ kind: 'bedrock', region: 'us-east-1', modelId: 'anthropic.claude' })).toThrow(/not yet available/);
-  });
 });
 
 describe('ScriptedProvider', () => {

@@ -1,0 +1,56 @@
+import { inject } from 'vitest';
+import { registerWithSharedSecret, type RegisterResult } from '../../src/homeserver/shared-secret-register.ts';
+import { FRONT_CONTROL_PATH } from './appservice-front.ts';
+
+/** What the integration global setup hands to test files (workers) about the shared test Synapse. */
+export interface ProvidedHomeserver {
+  url: string;
+  serverName: string;
+  registration: { id: string; asToken: string; hsToken: string; senderLocalpart: string; url: string };
+  frontUrl: string;
+  sharedSecret: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    fleetHomeserver: ProvidedHomeserver;
+  }
+}
+
+export interface TestHomeserver {
+  url: string;
+  serverName: string;
+  registration: ProvidedHomeserver['registration'];
+  /** The registered appservice URL: a front that forwards to whatever backend is attached. */
+  frontUrl: string;
+  /** Routes appservice traffic (transactions, queries, pings) to `url`, e.g. the router under test. */
+  attachBackend(url: string): Promise<void>;
+  /** Until the next attach, the front holds the homeserver's requests instead of failing them. */
+  detachBackend(): Promise<void>;
+  /** Idempotent; an existing user keeps its first password. */
+  registerUser(localpart: string, password: string): Promise<RegisterResult>;
+}
+
+/** The test Synapse started by test/integration/global-setup.ts (integration project only). */
+export function testHomeserver(): TestHomeserver {
+  const hs = inject('fleetHomeserver');
+  if (!hs) throw new Error('no test homeserver: run this file in the vitest "integration" project');
+  const setBackend = async (url: string | null) => {
+    const res = await fetch(`${hs.frontUrl}${FRONT_CONTROL_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url }),
+    });
+    if (!res.ok) throw new Error(`appservice front refused backend ${url}: HTTP ${res.status} ${await res.text()}`);
+  };
+  return {
+    url: hs.url,
+    serverName: hs.serverName,
+    registration: hs.registration,
+    frontUrl: hs.frontUrl,
+    attachBackend: (url) => setBackend(url),
+    detachBackend: () => setBackend(null),
+    registerUser: (localpart, password) =>
+      registerWithSharedSecret({ homeserverUrl: hs.url, serverName: hs.serverName, sharedSecret: hs.sharedSecret, localpart, password }),
+  };
+}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { stringify } from 'yaml';
+import { ensureSynapseRoot } from '../../src/homeserver/chroot.ts';
+import { LocalSynapse } from '../../src/homeserver/synapse.ts';
+import { startAppserviceFront } from '../helpers/appservice-front.ts';
+import type { ProvidedHomeserver } from '../helpers/homeserver.ts';
+import { freePort } from '../helpers/ports.ts';
+
+const SERVER_NAME = 'anycompany.corp';
+
+/**
+ * One fresh Synapse (instance "vitest") and one appservice front for the whole integration run. The registration
+ * points Synapse at the front, which test files attach their own backends to.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cacheDir = process.env.FLEET_CACHE_DIR ?? join(homedir(), '.cache', 'open-claw-fleet');
+  const root = await ensureSynapseRoot({ cacheDir, onProgress: (line) => console.log(`[synapse-root] ${line}`) });
+  const hsPort = await freePort();
+  let frontPort = await freePort();
+  while (frontPort === hsPort) frontPort = await freePort();
+
+  const front = await startAppserviceFront({ port: frontPort });
+  const registration = {
+    id: 'open-claw-fleet-test',
+    url: front.url,
+    asToken: randomBytes(32).toString('hex'),
+    hsToken: randomBytes(32).toString('hex'),
+    senderLocalpart: 'fleet-bot',
+  };
+  const domain = SERVER_NAME.replace(/\./g, '\\.');
+  const registrationYaml = stringify({
+    id: registration.id,
+    url: registration.url,
+    as_token: registration.asToken,
+    hs_token: registration.hsToken,
+    sender_localpart: registration.senderLocalpart,
+    namespaces: {
+      users: [{ regex: `@.*:${domain}`, exclusive: false }],
+      aliases: [{ regex: `#.*:${domain}`, exclusive: false }],
+      rooms: [],
+    },
+    rate_limited: false,
+  });
+
+  const synapse = new LocalSynapse({ root, instance: 'vitest', port: hsPort, serverName: SERVER_NAME, appserviceRegistrationYaml: registrationYaml });
+  try {
+    await synapse.wipe();
+    const started = Date.now();
+    await synapse.start();
+    console.log(`[synapse] fresh test instance at ${synapse.url} ready in ${Date.now() - started} ms`);
+  } catch (err) {
+    await front.close();
+    throw err;
+  }
+
+  const provided: ProvidedHomeserver = { url: synapse.url, serverName: SERVER_NAME, registration, frontUrl: front.url, sharedSecret: synapse.sharedSecret() };
+  project.provide('fleetHomeserver', provided);
+
+  return async () => {
+    await front.close();
+    await synapse.stop();
+  };
+}
