@@ -1,7 +1,9 @@
-import { SimpleAgentRuntime } from '../agents/simple-runtime.ts';
-import type { AgentRuntime } from '../agents/runtime.ts';
+import { join } from 'node:path';
+import { OpenClawAgentRuntime } from '../agents/openclaw/index.ts';
+import type { AgentRuntime, AgentServices } from '../agents/runtime.ts';
 import type { OrgDirectory } from '../org/directory.ts';
-import { createProvider, providerConfigSchema, startScriptedModelServer, type ProviderConfig } from '../providers/index.ts';
+import { providerConfigSchema, startScriptedModelServer, type ProviderConfig } from '../providers/index.ts';
+import { ProviderSelector } from '../providers/select.ts';
 import { ConfigError } from '../config/load.ts';
 import type { FleetContext } from './context.ts';
 
@@ -31,7 +33,23 @@ export function modelConfig(ctx: FleetContext): ProviderConfig {
   return ctx.config.model.default as ProviderConfig;
 }
 
-export function createRuntime(ctx: FleetContext, org: OrgDirectory): AgentRuntime {
-  const provider = createProvider(modelConfig(ctx));
-  return new SimpleAgentRuntime(org, () => provider);
+/** The agents' runtime for a shard: OpenClaw agent loops, each agent's model chosen by level or id from config. */
+export function createRuntime(ctx: FleetContext, org: OrgDirectory): (services: AgentServices) => AgentRuntime {
+  let selector: ProviderSelector;
+  try {
+    // scriptedPort belongs to `up`, not to the selection of providers.
+    const { scriptedPort: _port, ...selection } = ctx.config.model;
+    selector = new ProviderSelector(selection as never);
+  } catch (err) {
+    throw new ConfigError(ctx.file, [(err as Error).message]);
+  }
+  return (services) => new OpenClawAgentRuntime({
+    org,
+    dataDir: ctx.dataDir,
+    services,
+    providerFor: (agentId) => {
+      const p = org.get(agentId)!;
+      return selector.providerFor({ matrixId: p.matrixId, localpart: p.localpart, level: p.level });
+    },
+  });
 }

@@ -92,7 +92,11 @@ export class EventRouter {
       isDirectRoom,
       repliedToSender,
     });
-    return addressed.map((a) => ({ ...this.delivery('message', a.agentId, event, members, isDirectRoom), reason: a.reason }));
+    return addressed.map((a) => ({
+      ...this.delivery('message', a.agentId, event, members, isDirectRoom),
+      reason: a.reason,
+      ...(repliedToSender ? { replyToSender: repliedToSender } : {}),
+    }));
   }
 
   private delivery(kind: Delivery['kind'], agentId: string, event: RoomEvent, members?: string[], isDirect?: boolean): Delivery {

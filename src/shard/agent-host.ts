@@ -4,12 +4,10 @@ import type { Logger } from '../log.ts';
 import { replyTxnId, type AgentMatrix } from '../matrix/agent-actions.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import { stripReplyFallback } from '../router/mentions.ts';
+import type { ConversationRef } from '../agents/runtime.ts';
+import { conversationFields, conversationOf } from './conversation.ts';
 import type { Delivery } from './protocol.ts';
 import type { ShardStore, StoredDelivery } from './store.ts';
-
-/** Fields every agent message carries so loops can be cut: hops since a human spoke, and the conversation's root. */
-export const HOP_KEY = 'org.openclawfleet.hop';
-export const CONVERSATION_KEY = 'org.openclawfleet.conversation';
 
 export interface AgentHostOptions {
   org: OrgDirectory;
@@ -97,9 +95,9 @@ export class AgentHost {
     const agent = org.get(d.agentId);
     if (!agent) return 'skipped';
     const content = d.event.content as Record<string, unknown>;
-    const hop = typeof content[HOP_KEY] === 'number' ? (content[HOP_KEY] as number) : 0;
-    if (hop >= this.o.maxHops) {
-      log.info({ hop }, 'hop limit reached; not replying');
+    const conversation = conversationOf(d.event);
+    if (conversation.hop >= this.o.maxHops) {
+      log.info({ hop: conversation.hop }, 'hop limit reached; not replying');
       return 'skipped';
     }
     let reply = stored.reply;
@@ -115,6 +113,7 @@ export class AgentHost {
         result = await this.o.runtime.turn({
           agent, roomId: d.roomId, isDirect: d.room.isDirect, eventId: d.event.event_id, text,
           sender: { id: d.event.sender, name: sender?.name ?? d.event.sender, human: sender ? sender.human : true },
+          conversation,
         });
       } catch (err) {
         log.error({ err: (err as Error).message }, 'agent turn failed; sending an apology');
@@ -126,25 +125,36 @@ export class AgentHost {
       if (reply.length > this.o.maxReplyChars) reply = `${reply.slice(0, this.o.maxReplyChars)}… [reply truncated]`;
       this.o.store.saveReply(stored.seq, reply);
       if (!result) {
-        await this.post(d, reply, hop, 'm.notice');
+        await this.post(d, reply, conversation, 'm.notice');
         return 'done';
       }
     }
     if (reply === '') return 'skipped';
-    await this.post(d, reply, hop, 'm.text');
+    await this.post(d, reply, conversation, 'm.text');
     return 'done';
   }
 
-  private async post(d: Delivery, body: string, hop: number, msgtype: 'm.text' | 'm.notice'): Promise<void> {
-    const content = d.event.content as Record<string, unknown>;
-    const conversation = typeof content[CONVERSATION_KEY] === 'string' ? content[CONVERSATION_KEY] : d.event.event_id;
-    await this.o.matrix.send(d.agentId, d.roomId, {
+  /**
+   * Where an answer goes. Normally: a reply to the message, mentioning its sender. But when a colleague answers a
+   * question this agent asked on someone's behalf, the agent reports back to whoever started the conversation, in
+   * that room; answering the colleague instead would only start another round of replies.
+   */
+  private target(d: Delivery, conv: ConversationRef): { roomId: string; eventId: string; mention: string } {
+    const fromColleague = this.o.org.isAgent(d.event.sender) && d.event.sender !== d.agentId;
+    const reportBack = fromColleague && d.replyToSender === d.agentId && conv.hop > 0 && conv.rootSender !== d.agentId && conv.rootEventId !== '';
+    return reportBack
+      ? { roomId: conv.rootRoomId, eventId: conv.rootEventId, mention: conv.rootSender }
+      : { roomId: d.roomId, eventId: d.event.event_id, mention: d.event.sender };
+  }
+
+  private async post(d: Delivery, body: string, conv: ConversationRef, msgtype: 'm.text' | 'm.notice'): Promise<void> {
+    const to = this.target(d, conv);
+    await this.o.matrix.send(d.agentId, to.roomId, {
       msgtype,
       body,
-      'm.relates_to': { 'm.in_reply_to': { event_id: d.event.event_id } },
-      'm.mentions': { user_ids: [d.event.sender] },
-      [HOP_KEY]: hop + 1,
-      [CONVERSATION_KEY]: conversation,
+      'm.relates_to': { 'm.in_reply_to': { event_id: to.eventId } },
+      'm.mentions': { user_ids: [to.mention] },
+      ...conversationFields(conv),
     }, replyTxnId(d.event.event_id, d.agentId));
   }
 }

@@ -18,6 +18,8 @@ export interface Delivery {
   event: RoomEvent;
   /** Why the router thinks the event addresses the agent (messages only). */
   reason?: MentionReason;
+  /** Sender of the message this one replies to, when it is a reply (lets an agent see an answer to its question). */
+  replyToSender?: string;
   room: { isDirect: boolean; members: string[] };
 }
 

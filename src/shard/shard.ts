@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AgentRuntime } from '../agents/runtime.ts';
+import type { AgentRuntime, AgentServices } from '../agents/runtime.ts';
+import { ColleagueMessenger } from './colleague-messenger.ts';
 import { componentLogger } from '../log.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { createBridge } from '../matrix/bridge.ts';
@@ -25,7 +26,8 @@ export interface ShardOptions {
   /** The url the router should use; defaults to http://host:port. */
   advertiseUrl?: string;
   heartbeatMs: number;
-  runtime: AgentRuntime;
+  /** Builds the agents' runtime once the shard can offer it services (messaging colleagues over Matrix). */
+  runtime: (services: AgentServices) => AgentRuntime;
   maxHops?: number;
   maxBodyBytes?: number;
 }
@@ -47,9 +49,10 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   const store = new ShardStore(opts.dbPath);
   const bridge = await createBridge({ homeserverUrl: opts.homeserverUrl, domain: opts.org.domain, registration: opts.registration });
   const provisioner = new UserProvisioner(bridge, opts.org, store.db);
+  const matrix = new AgentMatrix(bridge, provisioner);
+  const runtime = opts.runtime(new ColleagueMessenger({ bridge, matrix, provisioner, org: opts.org, db: store.db }));
   const host = new AgentHost({
-    org: opts.org, store, runtime: opts.runtime, log,
-    matrix: new AgentMatrix(bridge, provisioner),
+    org: opts.org, store, runtime, log, matrix,
     maxHops: opts.maxHops ?? 6,
     maxInputChars: 8000,
     maxReplyChars: 16000,
@@ -124,7 +127,7 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
       server.closeAllConnections();
       await closed;
       await host.idle();
-      await opts.runtime.close();
+      await runtime.close();
       await bridge.close();
       store.close();
     },

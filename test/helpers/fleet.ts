@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppServiceRegistration } from 'matrix-appservice-bridge';
 import { SimpleAgentRuntime } from '../../src/agents/simple-runtime.ts';
-import type { AgentRuntime } from '../../src/agents/runtime.ts';
+import type { AgentRuntime, AgentServices } from '../../src/agents/runtime.ts';
 import { generateOrg } from '../../src/org/generator.ts';
 import { OrgDirectory } from '../../src/org/directory.ts';
 import { OpenAICompatibleProvider, startScriptedModelServer, type ScriptedModelServer } from '../../src/providers/index.ts';
@@ -35,7 +35,7 @@ export interface TestFleet {
   model: ScriptedModelServer;
   shardSecret: string;
   dataDir: string;
-  startShard(id: string, runtime?: AgentRuntime): Promise<RunningShard>;
+  startShard(id: string, runtime?: (services: AgentServices) => AgentRuntime): Promise<RunningShard>;
   close(): Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export async function startTestFleet(opts: { shards?: number; dataDir?: string; 
       const shard = await startShard({
         shardId: id, org, registration, homeserverUrl: hs.url, routerUrl, shardSecret,
         dbPath: join(dataDir, 'shards', `${id}.sqlite`), host: '127.0.0.1', port: 0, heartbeatMs: 500,
-        runtime: runtime ?? new SimpleAgentRuntime(org, () => provider),
+        runtime: runtime ?? (() => new SimpleAgentRuntime(org, () => provider)),
       });
       shards.push(shard);
       return shard;

@@ -12,7 +12,7 @@ import { freePort } from '../helpers/ports.ts';
 const SERVER_NAME = 'anycompany.corp';
 
 /**
- * One fresh Synapse (instance "vitest") and one appservice front for the whole integration run. The registration
+ * One fresh Synapse (instance "vitest", or FLEET_TEST_INSTANCE so parallel runs on one machine keep apart) and one appservice front for the whole integration run. The registration
  * points Synapse at the front, which test files attach their own backends to.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -45,7 +45,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     rate_limited: false,
   });
 
-  const synapse = new LocalSynapse({ root, instance: 'vitest', port: hsPort, serverName: SERVER_NAME, appserviceRegistrationYaml: registrationYaml });
+  const synapse = new LocalSynapse({ root, instance: process.env.FLEET_TEST_INSTANCE ?? 'vitest', port: hsPort, serverName: SERVER_NAME, appserviceRegistrationYaml: registrationYaml });
   try {
     await synapse.wipe();
     const started = Date.now();

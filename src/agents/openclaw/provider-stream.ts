@@ -72,8 +72,9 @@ export function providerStreamFn(llm: LlmModule, provider: ModelProvider, agentI
     void (async () => {
       budget.rounds++;
       const finalRound = budget.rounds > budget.maxToolRounds;
-      const messages = toChatMessages(context);
-      if (finalRound) messages.push({ role: 'user', content: FINAL_ROUND_NOTICE });
+      // The notice goes into the system prompt: a trailing user turn after tool results breaks role alternation
+      // for some backends (Bedrock Converse).
+      const messages = toChatMessages(finalRound ? { ...context, systemPrompt: `${context.systemPrompt ?? ''}\n\n${FINAL_ROUND_NOTICE}` } : context);
       const result = await provider.complete({ messages, tools, agentId, ...(options.signal ? { signal: options.signal } : {}) });
       budget.usage.inputTokens += result.usage.inputTokens;
       budget.usage.outputTokens += result.usage.outputTokens;

@@ -112,8 +112,8 @@ export const peopleTool: AgentTool = {
         break;
       }
       case 'level': {
-        const level = Number(a.level ?? a.query);
-        if (!Number.isInteger(level)) throw new ToolInputError('action level needs `level` (a number)');
+        const level = a.level ?? a.query;
+        if (level === undefined || level === '') throw new ToolInputError('action level needs `level` (CEO, VP, Director, Manager, IC or 1-5)');
         text = listing(`Level ${level}`, ctx.org.byLevel(level), limit);
         break;
       }
@@ -130,7 +130,7 @@ export const peopleTool: AgentTool = {
       }
       case 'chain': {
         const p = personOf(ctx, a.name ?? a.query);
-        const chain = ctx.org.chain(p.matrixId).filter((c) => c.matrixId !== p.matrixId);
+        const chain = ctx.org.chain(p.matrixId).filter((c: Person) => c.matrixId !== p.matrixId);
         text = chain.length ? `Management chain of ${p.name}, nearest first:\n${chain.map(personLine).join('\n')}` : `${p.name} has no managers.`;
         break;
       }

@@ -15,7 +15,7 @@ export function resolvePerson(org: OrgDirectory, ref: string, domain: string): P
   const byId = org.get(raw) ?? org.get(`@${localpart}:${domain}`);
   if (byId) return { kind: 'found', person: byId };
   const hits = org.search(raw);
-  const exact = hits.filter((p) => p.name.toLowerCase() === raw.toLowerCase());
+  const exact = hits.filter((p: Person) => p.name.toLowerCase() === raw.toLowerCase());
   if (exact.length === 1) return { kind: 'found', person: exact[0]! };
   if (exact.length > 1) return { kind: 'ambiguous', candidates: exact };
   if (hits.length === 1) return { kind: 'found', person: hits[0]! };

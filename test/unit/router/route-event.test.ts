@@ -64,7 +64,7 @@ describe('event routing', () => {
   it('routes a group message only to the mentioned agent', async () => {
     const { router } = setup();
     await router.route(ev({ type: 'm.room.create', content: {}, room_id: '!g:x' }));
-    for (const u of [human, ann, bob]) await router.route({ ...member(u, 'join', u), room_id: '!g:x' } as never);
+    for (const u of [human, ann, bob]) await router.route({ ...(member(u, 'join', u) as object), room_id: '!g:x' } as never);
     expect(await router.route(ev({ room_id: '!g:x' }))).toEqual([]);
     const out = await router.route(ev({ room_id: '!g:x', content: { msgtype: 'm.text', body: 'Bob?', 'm.mentions': { user_ids: [bob] } } }));
     expect(out.map((d) => [d.agentId, d.reason])).toEqual([[bob, 'm.mentions']]);

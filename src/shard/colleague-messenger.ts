@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import type { Bridge } from 'matrix-appservice-bridge';
+import type { AgentServices, ConversationRef } from '../agents/runtime.ts';
+import type { AgentMatrix } from '../matrix/agent-actions.ts';
+import type { UserProvisioner } from '../matrix/provisioning.ts';
+import type { OrgDirectory } from '../org/directory.ts';
+import { withMatrixRetry } from '../matrix/retry.ts';
+import type { Db } from '../store/sqlite.ts';
+import { conversationFields } from './conversation.ts';
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * message_colleague over the appservice: a message as one agent that mentions another properly (m.mentions and a
+ * pill), so the router routes it like any human's mention. Without a shared room it uses the pair's direct chat,
+ * created the first time and remembered.
+ */
+export class ColleagueMessenger implements AgentServices {
+  private readonly bridge: Bridge;
+  private readonly matrix: AgentMatrix;
+  private readonly provisioner: UserProvisioner;
+  private readonly org: OrgDirectory;
+  private readonly findDm;
+  private readonly saveDm;
+
+  constructor(opts: { bridge: Bridge; matrix: AgentMatrix; provisioner: UserProvisioner; org: OrgDirectory; db: Db }) {
+    this.bridge = opts.bridge;
+    this.matrix = opts.matrix;
+    this.provisioner = opts.provisioner;
+    this.org = opts.org;
+    opts.db.exec('CREATE TABLE IF NOT EXISTS agent_dms (a TEXT NOT NULL, b TEXT NOT NULL, room_id TEXT NOT NULL, PRIMARY KEY (a, b))');
+    this.findDm = opts.db.prepare<[string, string], { room_id: string }>('SELECT room_id FROM agent_dms WHERE a = ? AND b = ?');
+    this.saveDm = opts.db.prepare('INSERT OR REPLACE INTO agent_dms (a, b, room_id) VALUES (?, ?, ?)');
+  }
+
+  async messageColleague(from: string, to: string, text: string, opts: { roomId?: string; conversation?: ConversationRef }): Promise<{ roomId: string; eventId: string }> {
+    const colleague = this.org.get(to);
+    if (!colleague || colleague.human || !this.org.isAgent(from)) throw new Error(`${to} is not a colleague this agent can message`);
+    const roomId = (opts.roomId && (await this.bothIn(opts.roomId, from, to))) ? opts.roomId : await this.directRoom(from, to);
+    const conv = opts.conversation ?? { rootEventId: '', rootRoomId: roomId, rootSender: from, hop: 0 };
+    const content = {
+      msgtype: 'm.text',
+      body: `${colleague.name}: ${text}`,
+      format: 'org.matrix.custom.html',
+      formatted_body: `<a href="https://matrix.to/#/${encodeURIComponent(to)}">${escapeHtml(colleague.name)}</a>: ${escapeHtml(text)}`,
+      'm.mentions': { user_ids: [to] },
+      ...conversationFields(conv),
+    };
+    // Same request in the same conversation → same transaction id, so a retried turn does not ask twice.
+    const txnId = `ocf.mc.${createHash('sha256').update([from, to, text, conv.rootEventId, String(conv.hop)].join('\0')).digest('base64url').slice(0, 32)}`;
+    const eventId = await this.matrix.send(from, roomId, content, txnId);
+    return { roomId, eventId };
+  }
+
+  private async bothIn(roomId: string, from: string, to: string): Promise<boolean> {
+    try {
+      const members = await this.bridge.getIntent(from).matrixClient.getJoinedRoomMembers(roomId);
+      return members.includes(from) && members.includes(to);
+    } catch {
+      return false;
+    }
+  }
+
+  private async directRoom(from: string, to: string): Promise<string> {
+    const [a, b] = [from, to].sort() as [string, string];
+    const known = this.findDm.get(a, b)?.room_id;
+    if (known) return known;
+    await this.provisioner.ensure(from);
+    await this.provisioner.ensure(to);
+    const intent = this.bridge.getIntent(from);
+    const roomId = await withMatrixRetry(() => intent.matrixClient.createRoom({
+      preset: 'trusted_private_chat', is_direct: true, invite: [to],
+      name: undefined,
+    }));
+    this.saveDm.run(a, b, roomId);
+    return roomId;
+  }
+}

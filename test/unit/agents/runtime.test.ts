@@ -1,0 +1,181 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { OpenClawAgentRuntime, type OpenClawRuntimeOptions } from '../../../src/agents/openclaw/index.ts';
+import type { AgentTurnInput } from '../../../src/agents/runtime.ts';
+import { ScriptedProvider, type CompletionRequest, type ScriptRule } from '../../../src/providers/index.ts';
+import type { Person } from '../../../src/org/types.ts';
+import { cast, recordingServices, tempDataDir, testOrg } from './helpers.ts';
+
+const org = testOrg();
+const { ceo, agent, peer } = cast(org);
+const ROOM = '!general:anycompany.corp';
+
+/** The scripted model, recording every request so tests can see what the loop sent. */
+function model(rules: ScriptRule[]): ScriptedProvider & { requests: CompletionRequest[] } {
+  const p = new ScriptedProvider({ rules }) as ScriptedProvider & { requests: CompletionRequest[] };
+  p.requests = [];
+  const complete = p.complete.bind(p);
+  p.complete = async (req) => {
+    p.requests.push(structuredClone({ ...req, signal: undefined }));
+    return complete(req);
+  };
+  return p;
+}
+
+const runtimes: OpenClawAgentRuntime[] = [];
+function runtime(opts: Partial<OpenClawRuntimeOptions> & { provider: ScriptedProvider }): OpenClawAgentRuntime {
+  const r = new OpenClawAgentRuntime({ org, dataDir: tempDataDir(), services: recordingServices(), providerFor: () => opts.provider, ...opts });
+  runtimes.push(r);
+  return r;
+}
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((r) => r.close()));
+});
+
+let n = 0;
+function say(text: string, opts: { to?: Person; room?: string } = {}): AgentTurnInput {
+  n++;
+  return { agent: opts.to ?? agent, roomId: opts.room ?? ROOM, isDirect: false, sender: { id: ceo.matrixId, name: ceo.name, human: true }, text, eventId: `$e${n}` };
+}
+
+describe('OpenClawAgentRuntime', () => {
+  it('runs the loop: the model looks someone up with `people`, then answers from the result', async () => {
+    const provider = model([
+      { match: 'who is (.+?)\\?', toolCalls: [{ name: 'people', arguments: { action: 'find', name: '{{match.1}}' } }] },
+      { when: 'tool', match: 'Level:', reply: 'Here is what I found: {{tool_result}}' },
+    ]);
+    const rt = runtime({ provider });
+    const out = await rt.turn(say(`who is ${peer.name}?`));
+    expect(out.reply).toContain(`${peer.name} — ${peer.title}`);
+    expect(out.toolActivity).toEqual([{ tool: 'people', ok: true, summary: `people find "${peer.name}"` }]);
+    expect(out.usage.inputTokens).toBeGreaterThan(0);
+    expect(provider.calls).toBe(2);
+    expect(provider.requests[0]?.tools?.map((t) => t.name)).toEqual(['people', 'message_colleague', 'remember', 'recall', 'read_memory']);
+    expect(provider.requests[0]?.messages[0]?.content).toContain(`Name: ${agent.name}`);
+    expect(out).toMatchObject({ provider: 'scripted', model: 'scripted' });
+  });
+
+  it("accepts every people argument form through agent-core's schema validation", async () => {
+    const provider = model([
+      { match: 'level', toolCalls: [{ name: 'people', arguments: { action: 'level', level: agent.level, limit: 5 } }] },
+      { when: 'tool', reply: '{{tool_result}}' },
+    ]);
+    const out = await runtime({ provider }).turn(say('who is on my level?'));
+    expect(out.toolActivity).toEqual([{ tool: 'people', ok: true, summary: 'people level' }]);
+    expect(out.reply).toContain(agent.name);
+  });
+
+  it('messages a colleague through AgentServices, carrying the conversation', async () => {
+    const provider = model([
+      { match: 'ask (.+?) for', toolCalls: [{ name: 'message_colleague', arguments: { to: '{{match.1}}', text: 'Could you send the Q3 report?' } }] },
+      { when: 'tool', match: '^Sent to', reply: "I've asked them; I'll report back." },
+    ]);
+    const services = recordingServices();
+    const rt = runtime({ provider, services });
+    const input = say(`please ask ${peer.name} for the Q3 report`);
+    const out = await rt.turn(input);
+    expect(services.sent).toEqual([{
+      from: agent.matrixId,
+      to: peer.matrixId,
+      text: 'Could you send the Q3 report?',
+      opts: { roomId: ROOM, conversation: { rootEventId: input.eventId, rootRoomId: ROOM, rootSender: ceo.matrixId, hop: 0 } },
+    }]);
+    expect(out.reply).toBe("I've asked them; I'll report back.");
+    expect(out.toolActivity[0]).toMatchObject({ tool: 'message_colleague', ok: true });
+  });
+
+  it('reports a refused tool call as failed activity and lets the model recover', async () => {
+    const provider = model([
+      { match: 'ping the ceo', toolCalls: [{ name: 'message_colleague', arguments: { to: ceo.name, text: 'hi' } }] },
+      { when: 'tool', reply: 'I cannot message {{name}}’s human colleagues directly.' },
+    ]);
+    const services = recordingServices();
+    const out = await runtime({ provider, services }).turn(say('ping the ceo'));
+    expect(services.sent).toEqual([]);
+    expect(out.toolActivity).toEqual([{ tool: 'message_colleague', ok: false, summary: expect.stringMatching(/human colleague/) }]);
+    expect(out.reply).toMatch(/cannot message/);
+  });
+
+  it('remembers across a restart: memory and the room transcript come back from disk', async () => {
+    const dataDir = tempDataDir();
+    const rules: ScriptRule[] = [
+      { match: 'remember that (.+)', toolCalls: [{ name: 'remember', arguments: { note: '{{match.1}}' } }] },
+      { when: 'tool', match: '^Saved', reply: 'Noted.' },
+      { match: 'what is the wifi password', toolCalls: [{ name: 'recall', arguments: { query: 'wifi password' } }] },
+      { when: 'tool', reply: 'From my notes: {{tool_result}}' },
+    ];
+    const first = runtime({ provider: model(rules), dataDir });
+    expect((await first.turn(say('remember that the wifi password is hunter2'))).reply).toBe('Noted.');
+    await first.close();
+
+    const provider = model(rules);
+    const second = runtime({ provider, dataDir });
+    const out = await second.turn(say('what is the wifi password?'));
+    expect(out.reply).toMatch(/^From my notes: - \d{4}-\d\d-\d\d: the wifi password is hunter2$/);
+    const firstRequest = provider.requests[0]!;
+    expect(firstRequest.messages[0]?.content).toContain('the wifi password is hunter2'); // memory excerpt
+    expect(firstRequest.messages.slice(1, 3)).toEqual([
+      { role: 'user', content: `${ceo.name}: remember that the wifi password is hunter2` },
+      { role: 'assistant', content: 'Noted.' },
+    ]);
+  });
+
+  it('keeps rooms apart: history of one room is not replayed in another', async () => {
+    const provider = model([]);
+    const rt = runtime({ provider });
+    await rt.turn(say('hello in general'));
+    await rt.turn(say('hello in private', { room: '!other:anycompany.corp' }));
+    expect(provider.requests[1]?.messages.filter((m) => m.role !== 'system')).toEqual([{ role: 'user', content: `${ceo.name}: hello in private` }]);
+  });
+
+  it('hibernates an agent and picks up where it was on the next turn', async () => {
+    const provider = model([]);
+    const rt = runtime({ provider });
+    await rt.turn(say('first message'));
+    expect(rt.warmAgents()).toEqual([agent.matrixId]);
+    await rt.hibernate(agent.matrixId);
+    expect(rt.warmAgents()).toEqual([]);
+    const out = await rt.turn(say('second message'));
+    expect(out.reply).toContain('You said: "');
+    expect(provider.requests[1]?.messages.map((m) => m.content)).toContain(`${ceo.name}: first message`);
+    expect(rt.warmAgents()).toEqual([agent.matrixId]);
+  });
+
+  it('hibernates idle agents on its own and holds at most maxWarmAgents', async () => {
+    const rt = runtime({ provider: model([]), idleMs: 100, maxWarmAgents: 1 });
+    await rt.turn(say('hi'));
+    await rt.turn(say('hi', { to: peer }));
+    expect(rt.warmAgents()).toEqual([peer.matrixId]);
+    await expect.poll(() => rt.warmAgents(), { timeout: 2000, interval: 50 }).toEqual([]);
+  });
+
+  it('caps tool rounds: a model that keeps calling tools is made to answer', async () => {
+    const provider = model([
+      { match: 'loop', toolCalls: [{ name: 'recall', arguments: {} }] },
+      { when: 'tool', toolCalls: [{ name: 'recall', arguments: {} }], reply: 'Giving up on the search.' },
+    ]);
+    const out = await runtime({ provider, maxToolRounds: 3 }).turn(say('loop please'));
+    expect(provider.calls).toBe(4);
+    expect(out.toolActivity).toHaveLength(3);
+    expect(provider.requests[3]?.messages[0]?.content).toMatch(/Tool budget for this message is used up/);
+    expect(provider.requests[2]?.messages[0]?.content).not.toMatch(/Tool budget/);
+    expect(out.reply).toBe('Giving up on the search.');
+  });
+
+  it('posts clean prose: hidden reasoning and raw tool JSON are stripped, NO_REPLY stays silent', async () => {
+    const provider = model([
+      { match: 'think', reply: '<think>They want a status.</think>All green today.\n{"name":"people","arguments":{"action":"list"}}' },
+      { match: 'notice', reply: 'NO_REPLY' },
+    ]);
+    const rt = runtime({ provider });
+    expect((await rt.turn(say('think about status'))).reply).toBe('All green today.');
+    expect((await rt.turn(say('a notice'))).reply).toBeNull();
+  });
+
+  it('surfaces provider errors to the caller', async () => {
+    const provider = model([]);
+    provider.complete = async () => {
+      throw new Error('model down');
+    };
+    await expect(runtime({ provider }).turn(say('hello'))).rejects.toThrow('model down');
+  });
+});

@@ -1,0 +1,92 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { messageColleagueTool, peopleTool, recallTool, rememberTool, ToolInputError, type ToolContext } from '../../../src/agents/tools/index.ts';
+import { AgentWorkspace } from '../../../src/agents/workspace/workspace.ts';
+import { cast, recordingServices, tempDataDir, testOrg } from './helpers.ts';
+
+const org = testOrg();
+const { ceo, agent, manager, report, peer } = cast(org);
+let ctx: ToolContext;
+let services: ReturnType<typeof recordingServices>;
+
+beforeEach(() => {
+  services = recordingServices();
+  ctx = {
+    agent,
+    org,
+    workspace: new AgentWorkspace(tempDataDir(), agent.matrixId),
+    services,
+    roomId: '!general:anycompany.corp',
+    conversation: { rootEventId: '$root', rootRoomId: '!general:anycompany.corp', rootSender: ceo.matrixId, hop: 0 },
+    now: () => new Date('2026-11-23T09:00:00Z'),
+  };
+});
+
+describe('people', () => {
+  it('finds a person by name or matrix id, with manager and report count', async () => {
+    const byName = await peopleTool.run({ action: 'find', name: agent.name }, ctx);
+    expect(byName.text).toContain(agent.title);
+    expect(byName.text).toContain(`Manager: ${manager.name}`);
+    expect(byName.text).toContain(`Direct reports: ${org.reports(agent.matrixId).length}`);
+    const byLocalpart = await peopleTool.run({ action: 'find', name: agent.matrixId.slice(1).split(':')[0] }, ctx);
+    expect(byLocalpart.text).toBe(byName.text);
+  });
+
+  it('answers manager, reports and chain', async () => {
+    expect((await peopleTool.run({ action: 'manager', name: agent.matrixId }, ctx)).text).toContain(`reports to ${manager.name}`);
+    expect((await peopleTool.run({ action: 'reports', name: agent.name }, ctx)).text).toContain(report.name);
+    const chain = (await peopleTool.run({ action: 'chain', name: report.name }, ctx)).text;
+    expect(chain.indexOf(agent.name)).toBeGreaterThan(-1);
+    expect(chain.indexOf(agent.name)).toBeLessThan(chain.indexOf(ceo.name));
+  });
+
+  it('lists by department, team, title, level and the whole company', async () => {
+    expect((await peopleTool.run({ action: 'department', name: agent.department }, ctx)).text).toContain(agent.name);
+    if (agent.team) expect((await peopleTool.run({ action: 'team', query: agent.team }, ctx)).text).toContain(agent.name);
+    expect((await peopleTool.run({ action: 'title', query: agent.title }, ctx)).text).toContain(agent.name);
+    expect((await peopleTool.run({ action: 'level', level: agent.level }, ctx)).text).toContain(agent.name);
+    expect((await peopleTool.run({ action: 'list' }, ctx)).text).toMatch(new RegExp(`^${org.all().length} people in \\d+ departments`));
+    expect((await peopleTool.run({ action: 'search', query: peer.name }, ctx)).text).toContain(peer.matrixId);
+  });
+
+  it('caps the number of people listed', async () => {
+    const text = (await peopleTool.run({ action: 'search', query: 'a', limit: 1 }, ctx)).text;
+    expect(text.split('\n').filter((l) => l.includes(' — '))).toHaveLength(1);
+    expect(text).toMatch(/… and \d+ more/);
+  });
+
+  it('rejects unknown people and bad actions with a message for the model', async () => {
+    await expect(peopleTool.run({ action: 'find', name: 'Nobody Atall' }, ctx)).rejects.toThrow(/nobody called/);
+    await expect(peopleTool.run({ action: 'fire', name: agent.name }, ctx)).rejects.toThrow(ToolInputError);
+  });
+});
+
+describe('message_colleague', () => {
+  it('resolves a name and hands the message to the services with room and conversation', async () => {
+    const out = await messageColleagueTool.run({ to: peer.name, text: 'Can you send me the Q3 numbers?' }, ctx);
+    expect(services.sent).toEqual([{ from: agent.matrixId, to: peer.matrixId, text: 'Can you send me the Q3 numbers?', opts: { roomId: '!general:anycompany.corp', conversation: ctx.conversation } }]);
+    expect(out.text).toContain(`Sent to ${peer.name}`);
+  });
+
+  it('uses the direct chat when asked', async () => {
+    await messageColleagueTool.run({ to: peer.matrixId, text: 'hi', room: 'direct' }, ctx);
+    expect(services.sent[0]?.opts.roomId).toBeUndefined();
+  });
+
+  it('refuses unknown people, humans and oneself, sending nothing', async () => {
+    await expect(messageColleagueTool.run({ to: 'Nobody Atall', text: 'hi' }, ctx)).rejects.toThrow(/nobody called/);
+    await expect(messageColleagueTool.run({ to: ceo.name, text: 'hi' }, ctx)).rejects.toThrow(/human/);
+    await expect(messageColleagueTool.run({ to: agent.matrixId, text: 'hi' }, ctx)).rejects.toThrow(/that is you/);
+    await expect(messageColleagueTool.run({ to: peer.name }, ctx)).rejects.toThrow(ToolInputError);
+    expect(services.sent).toEqual([]);
+  });
+});
+
+describe('remember / recall', () => {
+  it('writes a dated note and finds it again', async () => {
+    await rememberTool.run({ note: 'The offsite is in Lisbon' }, ctx);
+    expect(ctx.workspace.read('MEMORY.md')).toContain('- 2026-11-23: The offsite is in Lisbon');
+    expect((await recallTool.run({ query: 'offsite' }, ctx)).text).toContain('Lisbon');
+    expect((await recallTool.run({ query: 'payroll' }, ctx)).text).toBe('No notes mention "payroll".');
+    await expect(rememberTool.run({ note: '   ' }, ctx)).rejects.toThrow(ToolInputError);
+  });
+});
