@@ -5,6 +5,12 @@ import { registerCommands } from './commands/index.ts';
 /** Errors whose message tells a person what to fix; anything else is a bug and gets its stack. */
 const ACTIONABLE = new Set(['ConfigError', 'RegistrationError', 'OrgValidationError', 'OrgLoadError', 'HomeserverError']);
 
+// `./fleet org list | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command()
   .name('fleet')
   .description('Open Claw Fleet: a company of AI employees on Matrix')

@@ -5,6 +5,14 @@ import { componentLogger } from '../log.ts';
 let piped = false;
 
 /**
+ * Outcomes the libraries log as errors that are normal here: a user query we answered 404 on purpose (a human or
+ * a stranger), and registering a user that another process (router or shard) registered first.
+ */
+function isExpected(message: string, args: unknown): boolean {
+  return message.includes('User ID is in use') || JSON.stringify(args ?? []).includes('"M_NOT_FOUND"');
+}
+
+/**
  * matrix-appservice-bridge and the bot-sdk log through their own winston logger. Send their warnings and errors
  * into our pino logger instead, so a process has one structured log; their debug chatter is dropped.
  */
@@ -17,7 +25,7 @@ export function pipeLibraryLogs(): void {
       try {
         const entry = JSON.parse(chunk.toString()) as { level?: string; module?: string; message?: string; args?: unknown[] };
         const level = (entry.level ?? '').toLowerCase();
-        if (level === 'warn' || level === 'error') {
+        if ((level === 'warn' || level === 'error') && !isExpected(entry.message ?? '', entry.args)) {
           log[level]({ module: entry.module, args: entry.args }, entry.message ?? '');
         }
       } catch {

@@ -29,6 +29,8 @@ function prepare(db: Db) {
     fail: db.prepare(`UPDATE inbox SET attempts = attempts + 1, last_error = ?,
       state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE seq = ?`),
     counts: db.prepare('SELECT state, COUNT(*) AS n FROM inbox GROUP BY state'),
+    has: db.prepare('SELECT 1 FROM inbox WHERE event_id = ?'),
+    hasTxnId: db.prepare('SELECT 1 FROM transactions WHERE txn_id = ?'),
   };
 }
 
@@ -80,6 +82,11 @@ export class Inbox {
   /** Records a failed attempt; after maxAttempts the event is parked as 'failed' (kept, visible to admins). */
   markFailed(seq: number, error: string, maxAttempts: number): void {
     this.stmts.fail.run(error.slice(0, 1000), maxAttempts, seq);
+  }
+
+  /** Whether an event (by id) or a transaction (by id) was ever accepted. */
+  seen(kind: 'event' | 'transaction', id: string): boolean {
+    return (kind === 'event' ? this.stmts.has : this.stmts.hasTxnId).get(id) !== undefined;
   }
 
   counts(): { pending: number; done: number; failed: number } {

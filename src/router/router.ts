@@ -33,8 +33,9 @@ export interface RunningRouter {
   port: number;
   registry: ShardRegistry;
   inbox: Inbox;
-  ping: PingResult;
   bridge: Bridge;
+  /** Asks the homeserver to ping us (call once the homeserver can reach the router's url). */
+  verifyLink(): Promise<PingResult>;
   close(): Promise<void>;
 }
 
@@ -132,14 +133,13 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
 
   await bridge.listen(opts.port, opts.host, 511, listener as unknown as AppService);
   dispatcher.start();
-  const ping = await pingHomeserver({ homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log });
 
   return {
     port: opts.port,
     registry,
     inbox,
-    ping,
     bridge,
+    verifyLink: () => pingHomeserver({ homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log }),
     async close() {
       await dispatcher.stop();
       registry.close();

@@ -1,5 +1,5 @@
 import { ClientEvent, createClient, EventType, MsgType, RoomEvent, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
-import type { Logger } from 'matrix-js-sdk/lib/logger.js';
+import { logger as sdkGlobalLogger, type Logger } from 'matrix-js-sdk/lib/logger.js';
 
 /** The SDK's own chatter (sync states, lazy loading) would drown test output; keep only its errors. */
 const quiet: Logger = {
@@ -7,6 +7,8 @@ const quiet: Logger = {
   error: (...msg: unknown[]) => console.error('[matrix-js-sdk]', ...msg),
   getChild: () => quiet,
 };
+// Parts of the SDK (event sending queue, MatrixRTC) log through its global loglevel logger instead.
+(sdkGlobalLogger as unknown as { setLevel(level: string): void }).setLevel('error');
 
 export interface SeenMessage { eventId: string; roomId: string; sender: string; body: string; content: Record<string, unknown> }
 

@@ -41,6 +41,8 @@ export function registerRunCommands(program: Command): void {
         dbPath: join(ctx.dataDir, 'router.sqlite'),
         host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
       });
+      const link = await router.verifyLink();
+      if (!link.ok) console.error(`warning: the homeserver cannot reach the router: ${link.explanation}`);
       const driver = new LocalShardDriver({
         cliPath: join(ctx.root, 'src/cli/main.ts'),
         basePort: config.shards.basePort,
@@ -86,6 +88,7 @@ export function registerRunCommands(program: Command): void {
         shardSecret: shardSecretFor(ctx), dbPath: join(ctx.dataDir, 'router.sqlite'),
         host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
       });
+      await router.verifyLink();
       await stopOnSignal(() => router.close());
     });
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { projectRoot } from '../context.ts';
 
 export function registerTestCommand(program: Command): void {
@@ -18,6 +19,6 @@ export function registerTestCommand(program: Command): void {
         console.error('typecheck failed');
         process.exit(1);
       }
-      process.exit(run(require.resolve('vitest/vitest.mjs'), ['run', ...args]));
+      process.exit(run(join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs'), ['run', ...args]));
     });
 }

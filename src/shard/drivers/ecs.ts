@@ -23,7 +23,7 @@ export interface EcsDriverOptions {
   launchType?: 'FARGATE';
   /** E.g. FARGATE_SPOT with a FARGATE fallback; replaces launchType (ECS accepts one or the other). */
   capacityProviderStrategy?: CapacityProviderStrategyItem[];
-  /** Marks this fleet's tasks (ListTasks filters on it); up to 128 letters, digits, -, / and _. Default 'open-claw-fleet'. */
+  /** Marks this fleet's tasks among others of the same family; up to 128 letters, digits, -, / and _. Default 'open-claw-fleet'. */
   startedBy?: string;
   /** Concurrent RunTask/StopTask calls (ECS throttles RunTask); default 5. */
   concurrency?: number;
@@ -54,7 +54,7 @@ const DESCRIBE_BATCH = 100;
 const shardIndex = (id: string): number => Number(id.slice('shard-'.length));
 const isShardId = (id: string): boolean => /^shard-\d+$/.test(id);
 
-class RunTaskFailedError extends Error {
+export class RunTaskFailedError extends Error {
   constructor(failures: Array<{ shardId: string; detail: string }>) {
     super(`ECS could not start ${failures.length} shard task(s): ${failures.map((f) => `${f.shardId}: ${f.detail}`).join('; ')}`);
     this.name = 'RunTaskFailedError';
@@ -63,7 +63,7 @@ class RunTaskFailedError extends Error {
 
 /**
  * Shards as ECS tasks (one task = one shard process hosting many agents). The fleet's tasks are found by
- * `startedBy`, and each task says which shard it is through the SHARD_ID in its container overrides, so the
+ * task-definition family and `startedBy`, and each task says which shard it is through the SHARD_ID in its container overrides, so the
  * driver keeps no state that a router restart could lose.
  */
 export class EcsShardDriver implements ShardDriver {
@@ -71,6 +71,7 @@ export class EcsShardDriver implements ShardDriver {
   private readonly opts: EcsDriverOptions;
   private readonly client: ECSClient;
   private readonly startedBy: string;
+  private readonly family: string;
   private readonly queue: PQueue;
   /** Tasks we launched: ListTasks is eventually consistent, and a task missing from it must not be launched twice. */
   private readonly launched = new Set<string>();
@@ -84,6 +85,7 @@ export class EcsShardDriver implements ShardDriver {
     this.opts = opts;
     this.client = opts.client ?? new ECSClient({});
     this.startedBy = opts.startedBy ?? 'open-claw-fleet';
+    this.family = taskDefinitionFamily(opts.taskDefinition);
     this.queue = new PQueue({ concurrency: opts.concurrency ?? 5 });
   }
 
@@ -140,19 +142,17 @@ export class EcsShardDriver implements ShardDriver {
       if (unhealthy.length > 0) await this.stop(unhealthy, STOP_REASON_UNHEALTHY, false);
       const alive = liveByShard(live.filter((t) => !unhealthy.includes(t)), this.opts.containerName);
       const dead = new Set<string>(unhealthy.map((t) => shardIdOf(t, this.opts.containerName)!));
-      for (const task of stopped) {
-        const id = shardIdOf(task, this.opts.containerName)!;
-        if (!this.stoppedUnexpectedly(task)) continue;
-        if (this.wanted !== undefined && shardIndex(id) >= this.wanted) continue;
-        dead.add(id);
-      }
+      for (const task of stopped) if (this.stoppedUnexpectedly(task)) dead.add(shardIdOf(task, this.opts.containerName)!);
       // After scale() we also know which shards should exist even if ECS has already forgotten their tasks.
       if (this.wanted !== undefined) for (const id of range(this.wanted)) dead.add(id);
-      const restart = [...dead].filter((id) => !alive.has(id)).sort(byIndex);
+      const wanted = (id: string) => this.wanted === undefined || shardIndex(id) < this.wanted;
+      const restart = [...dead].filter((id) => wanted(id) && !alive.has(id)).sort(byIndex);
       if (restart.length === 0) return [];
       for (const id of restart) {
         const last = oldestFirst(stopped).findLast((t) => shardIdOf(t, this.opts.containerName) === id);
-        log.warn({ shard: id, stoppedReason: last?.stoppedReason, stopCode: last?.stopCode }, 'shard task stopped unexpectedly; starting a replacement');
+        const why = unhealthy.some((t) => shardIdOf(t, this.opts.containerName) === id)
+          ? { healthStatus: 'UNHEALTHY' } : { stoppedReason: last?.stoppedReason, stopCode: last?.stopCode };
+        log.warn({ shard: id, ...why }, 'shard task died; starting a replacement');
       }
       await this.launch(restart);
       return restart;
@@ -242,8 +242,9 @@ export class EcsShardDriver implements ShardDriver {
     const arns = new Set<string>();
     let nextToken: string | undefined;
     do {
+      // ListTasks refuses startedBy combined with any other filter, so list by family and check startedBy below.
       const page = await this.client.send(new ListTasksCommand({
-        cluster: this.opts.cluster, startedBy: this.startedBy, desiredStatus, ...(nextToken ? { nextToken } : {}),
+        cluster: this.opts.cluster, family: this.family, desiredStatus, ...(nextToken ? { nextToken } : {}),
       }));
       for (const arn of page.taskArns ?? []) arns.add(arn);
       nextToken = page.nextToken;
@@ -257,10 +258,12 @@ export class EcsShardDriver implements ShardDriver {
         cluster: this.opts.cluster, tasks: all.slice(i, i + DESCRIBE_BATCH), include: ['TAGS'],
       }));
       described.push(...(out.tasks ?? []));
+      // A task ECS no longer knows about cannot come back: stop describing it.
+      for (const f of out.failures ?? []) if (f.reason === 'MISSING' && f.arn) this.launched.delete(f.arn);
     }
     for (const t of described) if (t.lastStatus === 'STOPPED' && t.taskArn) this.launched.delete(t.taskArn);
     const wantStopped = desiredStatus === 'STOPPED';
-    return described.filter((t) => shardIdOf(t, this.opts.containerName) !== undefined
+    return described.filter((t) => t.startedBy === this.startedBy && shardIdOf(t, this.opts.containerName) !== undefined
       && (wantStopped ? t.lastStatus === 'STOPPED' || t.desiredStatus === 'STOPPED' : t.desiredStatus !== 'STOPPED'));
   }
 }
@@ -271,6 +274,11 @@ export function shardIdOf(task: Task, containerName: string): string | undefined
   const fromEnv = env.find((e) => e.name === 'SHARD_ID')?.value ?? env.find((e) => e.name === 'FLEET_SHARD_ID')?.value;
   const id = fromEnv ?? task.tags?.find((t) => t.key === SHARD_TAG)?.value;
   return id && isShardId(id) ? id : undefined;
+}
+
+/** `arn:…:task-definition/fleet-shard:7`, `fleet-shard:7` and `fleet-shard` all name the family `fleet-shard`. */
+export function taskDefinitionFamily(taskDefinition: string): string {
+  return taskDefinition.slice(taskDefinition.lastIndexOf('/') + 1).replace(/:\d+$/, '');
 }
 
 function isLive(task: Task): boolean {

@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EcsShardDriver, shardIdOf, type EcsDriverOptions } from '../../../src/shard/drivers/ecs.ts';
+import { EcsShardDriver, shardIdOf, taskDefinitionFamily, type EcsDriverOptions } from '../../../src/shard/drivers/ecs.ts';
 
 const CLUSTER = 'arn:aws:ecs:us-east-1:111122223333:cluster/fleet';
 const TASK_DEF = 'arn:aws:ecs:us-east-1:111122223333:task-definition/fleet-shard:7';
@@ -24,16 +24,20 @@ class FakeEcs {
   constructor() {
     this.mock.on(RunTaskCommand).callsFake((input: RunTaskCommandInput) => {
       if (this.runFailures.length > 0) return { tasks: [], failures: this.runFailures };
-      return { tasks: [this.add(input.startedBy!, input.overrides!.containerOverrides![0]!.environment!.find((e) => e.name === 'SHARD_ID')!.value!, input)] };
+      const shardId = input.overrides!.containerOverrides![0]!.environment!.find((e) => e.name === 'SHARD_ID')!.value!;
+      return { tasks: [this.add(input.startedBy!, shardId, input, 'PENDING', input.taskDefinition)] };
     });
     this.mock.on(StopTaskCommand).callsFake((input: { task: string; reason: string }) => {
       const t = this.tasks.find((x) => x.taskArn === input.task)!;
       Object.assign(t, { desiredStatus: 'STOPPED', lastStatus: 'STOPPED', stoppedReason: input.reason, stopCode: 'UserInitiated', stoppedAt: new Date() });
       return { task: t };
     });
-    this.mock.on(ListTasksCommand).callsFake((input: { startedBy?: string; desiredStatus?: string; nextToken?: string }) => {
+    this.mock.on(ListTasksCommand).callsFake((input: { family?: string; startedBy?: string; desiredStatus?: string; nextToken?: string }) => {
+      // The real API rejects startedBy together with another filter.
+      if (input.startedBy && (input.family || input.desiredStatus)) throw new Error('InvalidParameterException: startedBy must be the only filter');
       const arns = this.tasks
-        .filter((t) => t.startedBy === input.startedBy && t.desiredStatus === (input.desiredStatus ?? 'RUNNING'))
+        .filter((t) => (!input.family || taskDefinitionFamily(t.taskDefinitionArn!) === input.family))
+        .filter((t) => (!input.startedBy || t.startedBy === input.startedBy) && t.desiredStatus === (input.desiredStatus ?? 'RUNNING'))
         .map((t) => t.taskArn!);
       const from = Number(input.nextToken ?? 0);
       const next = from + 2 < arns.length ? String(from + 2) : undefined;
@@ -45,9 +49,10 @@ class FakeEcs {
   }
 
   /** A task as RunTask would leave it, optionally started by someone else or already running. */
-  add(startedBy: string, shardId: string, input?: Partial<RunTaskCommandInput>, lastStatus = 'PENDING'): Task {
+  add(startedBy: string, shardId: string, input?: Partial<RunTaskCommandInput>, lastStatus = 'PENDING', taskDefinitionArn = TASK_DEF): Task {
     const task: Task = {
       taskArn: `arn:aws:ecs:us-east-1:111122223333:task/fleet/${++this.seq}`,
+      taskDefinitionArn,
       startedBy, lastStatus, desiredStatus: 'RUNNING', healthStatus: 'UNKNOWN', createdAt: new Date(1_000 + this.seq),
       overrides: input?.overrides ?? { containerOverrides: [{ name: 'shard', environment: [{ name: 'SHARD_ID', value: shardId }] }] },
     };
@@ -144,9 +149,10 @@ describe('EcsShardDriver', () => {
     expect(ecs.runInputs()).toHaveLength(3);
   });
 
-  it('ignores tasks started by something else and tasks that name no shard', async () => {
+  it('ignores tasks started by something else, of another family, or that name no shard', async () => {
     ecs.add('someone-else', 'shard-0', undefined, 'RUNNING');
     ecs.add('open-claw-fleet', 'not-a-shard', undefined, 'RUNNING');
+    ecs.add('open-claw-fleet', 'shard-0', undefined, 'RUNNING', 'arn:aws:ecs:us-east-1:111122223333:task-definition/other:1');
     await driver().scale(1);
     expect(shardsIn(ecs.runInputs())).toEqual(['shard-0']);
     expect(ecs.stopInputs()).toEqual([]);
@@ -209,6 +215,12 @@ describe('EcsShardDriver', () => {
     ecs.crash('shard-1');
     await d.scale(1);
     expect(await d.reconcile()).toEqual([]);
+  });
+
+  it('lists by the task definition family, however the task definition is named', () => {
+    expect(taskDefinitionFamily(TASK_DEF)).toBe('fleet-shard');
+    expect(taskDefinitionFamily('fleet-shard:12')).toBe('fleet-shard');
+    expect(taskDefinitionFamily('fleet-shard')).toBe('fleet-shard');
   });
 
   it('reports each shard’s newest task status, including why a stopped one stopped', async () => {
