@@ -30,7 +30,6 @@ function prepare(db: Db) {
       state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE seq = ?`),
     counts: db.prepare('SELECT state, COUNT(*) AS n FROM inbox GROUP BY state'),
     has: db.prepare('SELECT 1 FROM inbox WHERE event_id = ?'),
-    hasTxnId: db.prepare('SELECT 1 FROM transactions WHERE txn_id = ?'),
   };
 }
 
@@ -86,7 +85,7 @@ export class Inbox {
 
   /** Whether an event (by id) or a transaction (by id) was ever accepted. */
   seen(kind: 'event' | 'transaction', id: string): boolean {
-    return (kind === 'event' ? this.stmts.has : this.stmts.hasTxnId).get(id) !== undefined;
+    return (kind === 'event' ? this.stmts.has : this.stmts.hasTxn).get(id) !== undefined;
   }
 
   counts(): { pending: number; done: number; failed: number } {
