@@ -38,6 +38,19 @@ export const fleetConfigSchema = z.object({
     count: z.number().int().min(1).max(1000),
     host: z.string().min(1),
     basePort: port,
+    /** How shards are run: child processes of `up` (local), or ECS tasks started by the router (ecs). */
+    driver: z.enum(['local', 'ecs']).default('local'),
+    ecs: z.object({
+      cluster: z.string().min(1),
+      taskDefinition: z.string().min(1),
+      subnets: z.array(z.string()).min(1),
+      securityGroups: z.array(z.string()).min(1),
+      containerName: z.string().default('shard'),
+      assignPublicIp: z.boolean().default(false),
+      capacityProviderStrategy: z.array(z.object({
+        capacityProvider: z.string(), weight: z.number().int().optional(), base: z.number().int().optional(),
+      })).optional(),
+    }).optional(),
     /** How the router reaches a shard when it is not host:port (containers: the task's private address). */
     advertiseUrl: httpUrl.optional(),
     heartbeatMs: z.number().int().min(100),

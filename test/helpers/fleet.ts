@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppServiceRegistration } from 'matrix-appservice-bridge';
 import { SimpleAgentRuntime } from '../../src/agents/simple-runtime.ts';
+import { OpenClawAgentRuntime } from '../../src/agents/openclaw/index.ts';
 import type { AgentRuntime, AgentServices } from '../../src/agents/runtime.ts';
 import { generateOrg } from '../../src/org/generator.ts';
 import { OrgDirectory } from '../../src/org/directory.ts';
@@ -26,6 +27,12 @@ export function testRegistration(hs: TestHomeserver): LoadedRegistration {
   return { registration: AppServiceRegistration.fromObject(raw as never), id: r.id, asToken: r.asToken, hsToken: r.hsToken, senderLocalpart: r.senderLocalpart, url: r.url };
 }
 
+/** The production agent runtime (OpenClaw loop, workspaces under the fleet's data dir) on the scripted model server. */
+export function openClawRuntime(org: OrgDirectory, dataDir: string, modelUrl: string): (services: AgentServices) => AgentRuntime {
+  const provider = new OpenAICompatibleProvider({ baseUrl: modelUrl, model: 'scripted', stream: true, timeoutMs: 10_000, retries: 1 });
+  return (services) => new OpenClawAgentRuntime({ org, dataDir, services, providerFor: () => provider });
+}
+
 export interface TestFleet {
   hs: TestHomeserver;
   org: OrgDirectory;
@@ -43,7 +50,7 @@ export interface TestFleet {
  * The fleet in-process against the test Synapse: scripted model server, router (attached behind the appservice
  * front the homeserver was given) and shards. Data in a fresh temp dir unless one is passed (restart tests).
  */
-export async function startTestFleet(opts: { shards?: number; dataDir?: string; keepData?: boolean } = {}): Promise<TestFleet> {
+export async function startTestFleet(opts: { shards?: number; dataDir?: string; keepData?: boolean; runtime?: 'simple' | 'openclaw' } = {}): Promise<TestFleet> {
   const hs = testHomeserver();
   const org = testOrg(hs.serverName);
   const registration = testRegistration(hs);
@@ -65,7 +72,9 @@ export async function startTestFleet(opts: { shards?: number; dataDir?: string; 
       const shard = await startShard({
         shardId: id, org, registration, homeserverUrl: hs.url, routerUrl, shardSecret,
         dbPath: join(dataDir, 'shards', `${id}.sqlite`), host: '127.0.0.1', port: 0, heartbeatMs: 500,
-        runtime: runtime ?? (() => new SimpleAgentRuntime(org, () => provider)),
+        runtime: runtime ?? (opts.runtime === 'openclaw'
+          ? openClawRuntime(org, dataDir, model.url)
+          : () => new SimpleAgentRuntime(org, () => provider)),
       });
       shards.push(shard);
       return shard;

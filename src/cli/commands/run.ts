@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRouter } from '../../router/router.ts';
-import { loadRegistration, writeRegistration } from '../../router/registration.ts';
+import { AppServiceRegistration } from 'matrix-appservice-bridge';
+import { ConfigError } from '../../config/load.ts';
+import { buildRegistration, loadRegistration, writeRegistration, type LoadedRegistration } from '../../router/registration.ts';
+import { EcsShardDriver } from '../../shard/drivers/ecs.ts';
 import { startShard } from '../../shard/shard.ts';
 import { LocalShardDriver } from '../../shard/drivers/local.ts';
 import { componentLogger } from '../../log.ts';
@@ -15,13 +18,44 @@ const log = componentLogger('cli');
 
 export const shardSecretFor = (ctx: FleetContext): string => secretFromEnvOrFile('FLEET_SHARD_SECRET', join(ctx.stateDir, 'shard-secret'));
 
-/** The registration in use: the configured file, created with fresh tokens the first time (local homeserver). */
-export function ensureRegistration(ctx: FleetContext) {
-  if (!existsSync(ctx.registrationPath) && !process.env.FLEET_AS_TOKEN) {
+/**
+ * The registration in use. Containers have no file: with FLEET_AS_TOKEN and FLEET_HS_TOKEN set it is built from the
+ * config. Locally the configured file is created with fresh tokens the first time.
+ */
+export function ensureRegistration(ctx: FleetContext): LoadedRegistration {
+  if (!existsSync(ctx.registrationPath)) {
+    const { FLEET_AS_TOKEN: asToken, FLEET_HS_TOKEN: hsToken } = process.env;
+    if (asToken && hsToken) {
+      const raw = buildRegistration({ id: ctx.config.appservice.id, url: ctx.config.router.url, domain: ctx.config.domain,
+        senderLocalpart: ctx.config.appservice.senderLocalpart, asToken, hsToken });
+      return { registration: AppServiceRegistration.fromObject(raw as never), id: ctx.config.appservice.id, asToken, hsToken,
+        senderLocalpart: ctx.config.appservice.senderLocalpart, url: ctx.config.router.url };
+    }
     writeRegistration(ctx.registrationPath, freshRegistration(ctx.root, ctx.config));
     log.info({ path: ctx.registrationPath }, 'wrote appservice registration with fresh tokens');
   }
   return loadRegistration(ctx.registrationPath);
+}
+
+/** In production the router keeps the shard tasks running (ECS); locally `up` runs them as child processes. */
+function startShardDriver(ctx: FleetContext): { close(): void } {
+  const { shards, router } = ctx.config;
+  if (shards.driver !== 'ecs') return { close() {} };
+  if (!shards.ecs) throw new ConfigError(ctx.file, ['shards.ecs: required when shards.driver is ecs (cluster, taskDefinition, subnets, securityGroups)']);
+  const driver = new EcsShardDriver({ ...shards.ecs, routerUrl: router.url });
+  const keep = async () => {
+    try {
+      await driver.scale(shards.count);
+      await driver.reconcile();
+    } catch (err) {
+      // Logged, not fatal: a crashing router would make ECS roll back deployments in a loop.
+      log.error({ err: (err as Error).message }, 'could not reconcile shard tasks; retrying');
+    }
+  };
+  void keep();
+  const timer = setInterval(keep, 30_000);
+  // Shards outlive a router restart (redeploys), so closing the router does not stop them.
+  return { close: () => clearInterval(timer) };
 }
 
 export function registerRunCommands(program: Command): void {
@@ -89,7 +123,11 @@ export function registerRunCommands(program: Command): void {
         host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
       });
       await router.verifyLink();
-      await stopOnSignal(() => router.close());
+      const shards = startShardDriver(ctx);
+      await stopOnSignal(async () => {
+        shards.close();
+        await router.close();
+      });
     });
 
   program.command('shard')
