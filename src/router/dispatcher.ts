@@ -7,6 +7,8 @@ export interface DispatcherOptions {
   /** Routes and hands over a batch of events; returns the seqs that are finished, throws nothing for partial failures. */
   processBatch: (items: InboxItem[]) => Promise<{ done: number[]; failed: Array<{ seq: number; error: string }> }>;
   log: Logger;
+  /** Runs before each batch and on every wake-up (the router re-hands work of shards that died). */
+  beforeBatch?: () => Promise<void>;
   batchSize?: number;
   /** After this many failed attempts an event is parked as 'failed' (kept for admins), not retried forever. */
   maxAttempts?: number;
@@ -24,7 +26,7 @@ export class Dispatcher {
   private kicked = false;
 
   constructor(opts: DispatcherOptions) {
-    this.opts = { batchSize: 100, maxAttempts: 60, ...opts };
+    this.opts = { batchSize: 100, maxAttempts: 60, beforeBatch: async () => {}, ...opts };
   }
 
   start(): void {
@@ -48,6 +50,7 @@ export class Dispatcher {
     let backoffMs = 0;
     while (this.running) {
       this.kicked = false;
+      await this.opts.beforeBatch().catch((err: Error) => this.opts.log.warn({ err: err.message }, 'before-batch step failed'));
       const items = this.opts.inbox.pending(this.opts.batchSize);
       if (items.length === 0) {
         if (!this.kicked) await new Promise<void>((r) => { this.wake = r; setTimeout(r, 1000).unref(); });

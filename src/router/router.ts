@@ -5,7 +5,8 @@ import type { OrgDirectory } from '../org/directory.ts';
 import { componentLogger } from '../log.ts';
 import { createBridge } from '../matrix/bridge.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
-import { bearerMatches, HEARTBEAT_PATH, type Delivery, type ShardAnnouncement } from '../shard/protocol.ts';
+import { HandedDeliveries } from './handed.ts';
+import { bearerMatches, COMPLETIONS_PATH, HEARTBEAT_PATH, type Delivery, type ShardAnnouncement } from '../shard/protocol.ts';
 import { DurableAppService } from './appservice-listener.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { pingHomeserver, type PingResult } from './homeserver-ping.ts';
@@ -46,6 +47,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const inbox = new Inbox(db);
   const rooms = new RoomDirectory(db);
   const registry = new ShardRegistry(opts.deadShardAfterMs);
+  const handed = new HandedDeliveries(db);
   const { org } = opts;
 
   let provisioner!: UserProvisioner;
@@ -109,9 +111,12 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     await Promise.all([...byShard].map(async ([shardId, work]) => {
       const ready = work.filter((w) => !failed.has(w.seq));
       if (ready.length === 0) return;
+      // Recorded before sending: a fast shard may report a delivery finished before its 200 reaches us.
+      handed.record(shardId, ready);
       try {
         await deliverToShard(registry.urlOf(shardId)!, opts.shardSecret, ready.map((w) => w.delivery));
       } catch (err) {
+        handed.complete(ready.map((w) => w.delivery.id));
         for (const w of ready) failed.set(w.seq, (err as Error).message);
       }
     }));
@@ -125,9 +130,31 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   // It is typed private but documented as returning the request's promise; it is how we await routing per event.
   const bridgeOnEvent = (event: RoomEvent) => (bridge as unknown as { onEvent(e: RoomEvent): Promise<unknown> }).onEvent(event);
 
-  const dispatcher = new Dispatcher({ inbox, processBatch, log });
+  // Work a dead shard accepted but never finished goes to the agents' new shards, oldest first, before new work.
+  const redeliverOrphans = async () => {
+    const placement = registry.current();
+    const orphans = handed.orphans(new Set(placement.shardIds));
+    if (orphans.length === 0) return;
+    const byShard = new Map<string, typeof orphans>();
+    for (const o of orphans) {
+      const shard = placement.shardFor(o.delivery.agentId);
+      if (shard) byShard.set(shard, [...(byShard.get(shard) ?? []), o]);
+    }
+    for (const [shardId, work] of byShard) {
+      handed.record(shardId, work);
+      try {
+        await deliverToShard(registry.urlOf(shardId)!, opts.shardSecret, work.map((w) => w.delivery));
+      } catch (err) {
+        for (const w of work) handed.record(w.shardId, [w]); // still orphaned: tried again on the next pass
+        throw err;
+      }
+      log.info({ shardId, deliveries: work.length }, 'handed unfinished work of a lost shard to its new shard');
+    }
+  };
+
+  const dispatcher = new Dispatcher({ inbox, processBatch, log, beforeBatch: redeliverOrphans });
   const listener = new DurableAppService({ homeserverToken: opts.registration.hsToken, inbox, onAccepted: () => dispatcher.kick(), log });
-  installInternalApi(listener, registry, opts.shardSecret, inbox);
+  installInternalApi(listener, registry, opts.shardSecret, inbox, handed);
   listener.installErrorHandler();
   registry.on('change', () => dispatcher.kick());
 
@@ -149,7 +176,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   };
 }
 
-function installInternalApi(listener: DurableAppService, registry: ShardRegistry, secret: string, inbox: Inbox): void {
+function installInternalApi(listener: DurableAppService, registry: ShardRegistry, secret: string, inbox: Inbox, handed: HandedDeliveries): void {
   const app = listener.expressApp;
   const auth = (req: Request, res: Response): boolean => {
     if (bearerMatches(req.headers.authorization, secret)) return true;
@@ -166,12 +193,23 @@ function installInternalApi(listener: DurableAppService, registry: ShardRegistry
     registry.heartbeat({ shardId: a.shardId, url: a.url, startedAt: a.startedAt });
     res.send({ ok: true });
   });
+  app.post(COMPLETIONS_PATH, (req: Request, res: Response) => {
+    if (!auth(req, res)) return;
+    const ids = (req.body as { ids?: unknown })?.ids;
+    if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string')) {
+      res.status(400).send({ errcode: 'M_BAD_JSON', error: 'expected {shardId, ids: [string]}' });
+      return;
+    }
+    handed.complete(ids);
+    res.send({ ok: true });
+  });
   app.delete(`${HEARTBEAT_PATH}/:shardId`, (req: Request, res: Response) => {
     if (!auth(req, res)) return;
     registry.remove(String(req.params.shardId));
     res.send({ ok: true });
   });
   app.get('/healthz', (_req: Request, res: Response) => {
-    res.send({ ok: true, inbox: inbox.counts(), shards: registry.list().map((s) => ({ shardId: s.shardId, url: s.url })) });
+    const working = handed.countsByShard();
+    res.send({ ok: true, inbox: inbox.counts(), shards: registry.list().map((s) => ({ shardId: s.shardId, url: s.url, unfinished: working[s.shardId] ?? 0 })) });
   });
 }

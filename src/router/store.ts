@@ -26,6 +26,18 @@ const migrations: Migration[] = [
     CREATE TABLE event_senders (event_id TEXT PRIMARY KEY, sender TEXT NOT NULL, at INTEGER NOT NULL);
     CREATE TABLE provisioned_users (user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
   `),
+  (db) => db.exec(`
+    -- Deliveries a shard accepted but has not reported finished. If the shard dies they go to the agents' new shard.
+    CREATE TABLE handed (
+      delivery_id TEXT PRIMARY KEY,
+      seq INTEGER NOT NULL,
+      shard_id TEXT NOT NULL,
+      agent_id TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      handed_at INTEGER NOT NULL
+    );
+    CREATE INDEX handed_shard ON handed (shard_id, seq);
+  `),
 ];
 
 export function openRouterStore(path: string): Db {

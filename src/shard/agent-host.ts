@@ -19,6 +19,8 @@ export interface AgentHostOptions {
   maxHops: number;
   maxInputChars: number;
   maxReplyChars: number;
+  /** Told when a delivery is finished (done, skipped or failed), so the router can forget it. */
+  onFinished?: (deliveryId: string) => void;
 }
 
 /**
@@ -35,7 +37,13 @@ export class AgentHost {
 
   /** Persists, then schedules; returns the ids the router may consider handed over (all of them, repeats included). */
   accept(deliveries: Delivery[]): string[] {
-    for (const stored of this.o.store.accept(deliveries)) this.schedule(stored);
+    const fresh = this.o.store.accept(deliveries);
+    for (const stored of fresh) this.schedule(stored);
+    // A repeat of something already finished here: remind the router, whose report may have been lost.
+    const freshIds = new Set(fresh.map((f) => f.delivery.id));
+    for (const d of deliveries) {
+      if (!freshIds.has(d.id) && this.o.store.state(d.id) !== 'pending') this.o.onFinished?.(d.id);
+    }
     return deliveries.map((d) => d.id);
   }
 
@@ -77,8 +85,8 @@ export class AgentHost {
       else if (d.kind === 'leave') await this.o.matrix.leave(d.agentId, d.roomId);
       else {
         const outcome = await this.answer(stored, log);
-        if (outcome === 'skipped') {
-          this.o.store.finish(stored.seq, 'skipped');
+        if (outcome !== 'done') {
+          this.o.store.finish(stored.seq, 'skipped', outcome);
           return;
         }
       }
@@ -86,19 +94,22 @@ export class AgentHost {
     } catch (err) {
       log.error({ err: (err as Error).message }, 'delivery failed');
       this.o.store.finish(stored.seq, 'failed', (err as Error).message);
+    } finally {
+      this.o.onFinished?.(d.id);
     }
   }
 
-  private async answer(stored: StoredDelivery, log: Logger): Promise<'done' | 'skipped'> {
+  /** 'done', or why nothing was posted. */
+  private async answer(stored: StoredDelivery, log: Logger): Promise<'done' | 'hop limit' | 'not in the directory' | 'agent stayed silent'> {
     const d = stored.delivery;
     const { org, matrix } = this.o;
     const agent = org.get(d.agentId);
-    if (!agent) return 'skipped';
+    if (!agent) return 'not in the directory';
     const content = d.event.content as Record<string, unknown>;
     const conversation = conversationOf(d.event);
     if (conversation.hop >= this.o.maxHops) {
       log.info({ hop: conversation.hop }, 'hop limit reached; not replying');
-      return 'skipped';
+      return 'hop limit';
     }
     let reply = stored.reply;
     if (reply === null) {
@@ -129,7 +140,7 @@ export class AgentHost {
         return 'done';
       }
     }
-    if (reply === '') return 'skipped';
+    if (reply === '') return 'agent stayed silent';
     await this.post(d, reply, conversation, 'm.text');
     return 'done';
   }

@@ -35,6 +35,8 @@ export interface ShardAnnouncement {
 
 export const DELIVERIES_PATH = '/v1/deliveries';
 export const HEARTBEAT_PATH = '/_fleet/v1/shards/heartbeat';
+/** Shards report finished deliveries here: {shardId, ids}. */
+export const COMPLETIONS_PATH = '/_fleet/v1/shards/completions';
 
 export function deliveryId(kind: DeliveryKind, agentId: string, eventId: string): string {
   return `${kind}:${agentId}:${eventId}`;

@@ -2,14 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { AgentRuntime, AgentServices } from '../agents/runtime.ts';
 import { ColleagueMessenger } from './colleague-messenger.ts';
-import { componentLogger } from '../log.ts';
+import { componentLogger, type Logger } from '../log.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { createBridge } from '../matrix/bridge.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import type { LoadedRegistration } from '../router/registration.ts';
 import { AgentHost } from './agent-host.ts';
-import { bearerMatches, DELIVERIES_PATH, HEARTBEAT_PATH, type Delivery, type ShardAnnouncement } from './protocol.ts';
+import { bearerMatches, COMPLETIONS_PATH, DELIVERIES_PATH, HEARTBEAT_PATH, type Delivery, type ShardAnnouncement } from './protocol.ts';
 import { ShardStore } from './store.ts';
 
 export interface ShardOptions {
@@ -47,6 +47,7 @@ const TOO_LARGE = Symbol('too large');
 export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   const log = componentLogger('shard', { shardId: opts.shardId });
   const store = new ShardStore(opts.dbPath);
+  const completions = new CompletionReporter(opts.routerUrl, opts.shardSecret, opts.shardId, log);
   const bridge = await createBridge({ homeserverUrl: opts.homeserverUrl, domain: opts.org.domain, registration: opts.registration });
   const provisioner = new UserProvisioner(bridge, opts.org, store.db);
   const matrix = new AgentMatrix(bridge, provisioner);
@@ -56,6 +57,7 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
     maxHops: opts.maxHops ?? 6,
     maxInputChars: 8000,
     maxReplyChars: 16000,
+    onFinished: (id) => completions.add(id),
   });
 
   const server = createServer((req, res) => {
@@ -120,6 +122,7 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
     store,
     async close() {
       clearInterval(timer);
+      await completions.flush();
       await fetch(new URL(`${HEARTBEAT_PATH}/${encodeURIComponent(opts.shardId)}`, opts.routerUrl), {
         method: 'DELETE', headers: { authorization: `Bearer ${opts.shardSecret}` }, signal: AbortSignal.timeout(2000),
       }).catch(() => undefined);
@@ -157,5 +160,51 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Tells the router which deliveries are finished, in small batches. A lost report only means the router would hand
+ * that delivery to another shard if this one died, where the stable reply transaction id keeps it from posting twice.
+ */
+class CompletionReporter {
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly url: URL;
+  private readonly secret: string;
+  private readonly shardId: string;
+  private readonly log: Logger;
+
+  constructor(routerUrl: string, secret: string, shardId: string, log: Logger) {
+    this.url = new URL(COMPLETIONS_PATH, routerUrl);
+    this.secret = secret;
+    this.shardId = shardId;
+    this.log = log;
+  }
+
+  add(id: string): void {
+    this.pending.add(id);
+    this.timer ??= setTimeout(() => void this.flush(), 100);
+  }
+
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size === 0) return;
+    const ids = [...this.pending];
+    this.pending = new Set();
+    try {
+      const res = await fetch(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.secret}` },
+        body: JSON.stringify({ shardId: this.shardId, ids }),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) throw new Error(`router answered ${res.status}`);
+    } catch (err) {
+      for (const id of ids) this.pending.add(id);
+      this.log.warn({ err: (err as Error).message, ids: ids.length }, 'could not report finished deliveries; will retry');
+      this.timer ??= setTimeout(() => void this.flush(), 2000);
+    }
   }
 }

@@ -36,6 +36,7 @@ function prepare(db: Db) {
     attempt: db.prepare('UPDATE deliveries SET attempts = attempts + 1, last_error = ? WHERE seq = ?'),
     setReply: db.prepare('UPDATE deliveries SET reply = ? WHERE seq = ?'),
     counts: db.prepare('SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state'),
+    skippedFor: db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE state = 'skipped' AND last_error = ?`),
     addUsage: db.prepare(`INSERT INTO usage (agent_id, provider, model, input_tokens, output_tokens, turns) VALUES (?, ?, ?, ?, ?, 1)
       ON CONFLICT (agent_id, provider, model) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
       output_tokens = output_tokens + excluded.output_tokens, turns = turns + 1`),
@@ -88,6 +89,11 @@ export class ShardStore {
 
   addUsage(agentId: string, provider: string, model: string, inputTokens: number, outputTokens: number): void {
     this.s.addUsage.run(agentId, provider, model, inputTokens, outputTokens);
+  }
+
+  /** How many deliveries were skipped for a reason ('hop limit', 'agent stayed silent', ...). */
+  skipped(reason: string): number {
+    return (this.s.skippedFor.get(reason) as { n: number }).n;
   }
 
   counts(): { pending: number; done: number; failed: number; skipped: number } {

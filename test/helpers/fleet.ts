@@ -15,7 +15,8 @@ import { startShard, type RunningShard } from '../../src/shard/shard.ts';
 import { testHomeserver, type TestHomeserver } from './homeserver.ts';
 import { freePort } from './ports.ts';
 
-export const CEO = { name: 'Morgan Blake', localpart: 'morgan.blake' };
+/** The human CEO of every test fleet; all integration files share one Synapse, hence one password. */
+export const CEO = { name: 'Morgan Blake', localpart: 'morgan.blake', password: 'ceo-test-password-1' };
 
 export function testOrg(domain: string): OrgDirectory {
   return new OrgDirectory(generateOrg({ domain, ceo: CEO }), domain);

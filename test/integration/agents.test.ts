@@ -18,8 +18,8 @@ describe('agents on OpenClaw through the real homeserver', () => {
 
   beforeAll(async () => {
     fleet = await startTestFleet({ runtime: 'openclaw' });
-    await fleet.hs.registerUser(CEO.localpart, 'ceo-agents-pass');
-    ceo = await Human.login(fleet.hs.url, CEO.localpart, 'ceo-agents-pass');
+    await fleet.hs.registerUser(CEO.localpart, CEO.password);
+    ceo = await Human.login(fleet.hs.url, CEO.localpart, CEO.password);
   });
 
   afterAll(async () => {

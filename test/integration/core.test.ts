@@ -10,12 +10,11 @@ describe('fleet core on a real homeserver', () => {
   let fleet: TestFleet;
   let ceo: Human;
   let dmRoom: string;
-  const password = 'ceo-test-password-1';
 
   beforeAll(async () => {
     fleet = await startTestFleet();
-    await fleet.hs.registerUser(CEO.localpart, password);
-    ceo = await Human.login(fleet.hs.url, CEO.localpart, password);
+    await fleet.hs.registerUser(CEO.localpart, CEO.password);
+    ceo = await Human.login(fleet.hs.url, CEO.localpart, CEO.password);
   });
 
   afterAll(async () => {
