@@ -44,6 +44,8 @@ export interface TestFleet {
   shardSecret: string;
   dataDir: string;
   startShard(id: string, runtime?: (services: AgentServices) => AgentRuntime): Promise<RunningShard>;
+  /** Environment for shard processes started through the CLI (`main.ts shard`), as `up` and ECS start them. */
+  shardProcessEnv(): NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
 
@@ -51,13 +53,22 @@ export interface TestFleet {
  * The fleet in-process against the test Synapse: scripted model server, router (attached behind the appservice
  * front the homeserver was given) and shards. Data in a fresh temp dir unless one is passed (restart tests).
  */
-export async function startTestFleet(opts: { shards?: number; dataDir?: string; keepData?: boolean; runtime?: 'simple' | 'openclaw' } = {}): Promise<TestFleet> {
+export interface TestFleetOptions {
+  shards?: number;
+  dataDir?: string;
+  keepData?: boolean;
+  runtime?: 'simple' | 'openclaw';
+  /** Delay of every scripted model answer, to catch a turn in the middle. */
+  modelLatencyMs?: number;
+}
+
+export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestFleet> {
   const hs = testHomeserver();
   const org = testOrg(hs.serverName);
   const registration = testRegistration(hs);
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fleet-test-'));
   const shardSecret = 'test-shard-secret-0123456789abcdef';
-  const model = await startScriptedModelServer();
+  const model = await startScriptedModelServer({ latencyMs: opts.modelLatencyMs ?? 0 });
   const port = await freePort();
   const routerUrl = `http://127.0.0.1:${port}`;
   const router = await startRouter({
@@ -68,6 +79,20 @@ export async function startTestFleet(opts: { shards?: number; dataDir?: string; 
   const shards: RunningShard[] = [];
   const fleet: TestFleet = {
     hs, org, router, routerUrl, shards, model, shardSecret, dataDir,
+    shardProcessEnv: () => ({
+      ...process.env,
+      FLEET_HOMESERVER__URL: hs.url,
+      FLEET_ROUTER__URL: routerUrl,
+      FLEET_AS_TOKEN: registration.asToken,
+      FLEET_HS_TOKEN: registration.hsToken,
+      FLEET_APPSERVICE__ID: registration.id,
+      FLEET_APPSERVICE__REGISTRATION: join(dataDir, 'no-registration-file.yaml'),
+      FLEET_SHARD_SECRET: shardSecret,
+      FLEET_AGENTS__DATA_DIR: dataDir,
+      FLEET_MODEL__DEFAULT: JSON.stringify({ kind: 'openai', baseUrl: model.url, model: 'scripted', stream: true, retries: 1 }),
+      FLEET_SHARDS__HEARTBEAT_MS: '300',
+      FLEET_LOG_LEVEL: 'warn',
+    }),
     async startShard(id, runtime) {
       const provider = new OpenAICompatibleProvider({ baseUrl: model.url, model: 'scripted', stream: true, timeoutMs: 10_000, retries: 1 });
       const shard = await startShard({

@@ -8,6 +8,7 @@ const log = componentLogger('local-shards');
 export interface LocalDriverOptions {
   /** The CLI entry (src/cli/main.ts); each shard runs `main.ts shard --id <id> --port <port>`. */
   cliPath: string;
+  /** shard-i listens on basePort + i; 0 lets every shard take any free port (tests). */
   basePort: number;
   env: NodeJS.ProcessEnv;
   /** Restart a shard that exits on its own (crash, OOM kill). */
@@ -46,7 +47,7 @@ export class LocalShardDriver implements ShardDriver {
 
   private spawn(index: number): void {
     const id = `shard-${index}`;
-    const child = spawn(process.execPath, [...process.execArgv, this.opts.cliPath, 'shard', '--id', id, '--port', String(this.opts.basePort + index)], {
+    const child = spawn(process.execPath, [...process.execArgv, this.opts.cliPath, 'shard', '--id', id, '--port', String(this.opts.basePort === 0 ? 0 : this.opts.basePort + index)], {
       env: { ...this.opts.env, FLEET_SHARD_ID: id },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { movedShare } from '../../src/router/placement.ts';
+import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
+import { CEO, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
+import { Human, type SeenMessage } from '../helpers/human.ts';
+
+const repliesTo = (eventId: string) => (m: SeenMessage) =>
+  (m.content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: string } } | undefined)?.['m.in_reply_to']?.event_id === eventId;
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Several shard processes (started through the CLI, as `up` does) behind one router, on the real homeserver. */
+describe('shards', () => {
+  let fleet: TestFleet;
+  let driver: LocalShardDriver;
+  let ceo: Human;
+  /** One DM room per agent used here. */
+  const dms = new Map<string, string>();
+
+  const liveShards = () => fleet.router.registry.current().shardIds;
+  const shardOf = (agentId: string) => fleet.router.registry.current().shardFor(agentId);
+
+  async function ask(agentId: string, text: string): Promise<string> {
+    let room = dms.get(agentId);
+    if (!room) {
+      room = await ceo.openDm(agentId);
+      dms.set(agentId, room);
+    }
+    return ceo.say(room, text);
+  }
+  const answered = (agentId: string, eventId: string) => ceo.waitFor((m) => m.sender === agentId && repliesTo(eventId)(m), 30_000);
+  const answersTo = (eventId: string) => ceo.seen.filter(repliesTo(eventId)).length;
+
+  beforeAll(async () => {
+    fleet = await startTestFleet({ shards: 0, modelLatencyMs: 400 });
+    driver = new LocalShardDriver({ cliPath: join(import.meta.dirname, '../../src/cli/main.ts'), basePort: 0, env: fleet.shardProcessEnv(), restart: false });
+    await driver.scale(3);
+    await until('3 shards heartbeat', () => liveShards().length === 3);
+    await fleet.hs.registerUser(CEO.localpart, CEO.password);
+    ceo = await Human.login(fleet.hs.url, CEO.localpart, CEO.password);
+  });
+
+  afterAll(async () => {
+    ceo?.stop();
+    await driver?.stopAll();
+    await fleet?.close();
+  });
+
+  it('agents hosted on different shards all answer', async () => {
+    const agents = fleet.org.agents();
+    const onePerShard = liveShards().map((s) => agents.find((a) => shardOf(a.matrixId) === s)!);
+    expect(new Set(onePerShard.map((a) => shardOf(a.matrixId))).size).toBe(3);
+    const asked = await Promise.all(onePerShard.map(async (a) => [a.matrixId, await ask(a.matrixId, 'Who do you report to?')] as const));
+    for (const [agentId, eventId] of asked) {
+      const [reply] = await answered(agentId, eventId);
+      expect(reply!.body).toContain(fleet.org.manager(agentId)!.name);
+    }
+  });
+
+  it('scaling 3→4 moves at most 30% of agents and loses or duplicates no message meanwhile', async () => {
+    const ids = fleet.org.agents().map((a) => a.matrixId);
+    const before = [...liveShards()];
+    const sample = fleet.org.agents().slice(100, 106).map((a) => a.matrixId);
+    const firstRound = await Promise.all(sample.map(async (a) => [a, await ask(a, 'Before and during the rescale')] as const));
+    await driver.scale(4);
+    await until('4 shards heartbeat', () => liveShards().length === 4);
+    const secondRound = await Promise.all(sample.map(async (a) => [a, await ask(a, 'After the rescale')] as const));
+    for (const [a, e] of [...firstRound, ...secondRound]) await answered(a, e);
+    // Each agent handles its messages in order: once the second is answered, the first cannot be answered again.
+    for (const [, e] of [...firstRound, ...secondRound]) expect(answersTo(e)).toBe(1);
+    expect(movedShare(ids, before, liveShards())).toBeLessThanOrEqual(0.3);
+  });
+
+  it('a shard killed with SIGKILL mid-turn: its agent answers once, from its new shard', async () => {
+    const victimShard = 'shard-1';
+    const agent = fleet.org.agents().find((a) => shardOf(a.matrixId) === victimShard && !dms.has(a.matrixId))!.matrixId;
+    await answered(agent, await ask(agent, 'Hello before the crash'));
+
+    const requestsBefore = fleet.model.requests().length;
+    const inFlight = await ask(agent, 'Who do you report to? (asked as the shard dies)');
+    // The model call has started (the scripted model holds it 400 ms): the turn is in the middle.
+    await until('the agent is mid-turn', () => fleet.model.requests().slice(requestsBefore).some((r) => r.agentId === agent));
+    driver.child(victimShard)!.kill('SIGKILL');
+
+    await until('the dead shard leaves placement', () => !liveShards().includes(victimShard));
+    expect(shardOf(agent)).not.toBe(victimShard);
+    const [reply] = await answered(agent, inFlight);
+    expect(reply!.body).toContain(fleet.org.manager(agent)!.name);
+    await answered(agent, await ask(agent, 'And after the crash?'));
+    expect(answersTo(inFlight)).toBe(1);
+  });
+});
