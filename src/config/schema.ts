@@ -58,6 +58,8 @@ export const fleetConfigSchema = z.object({
   }),
   agents: z.object({
     dataDir: z.string().min(1),
+    /** Agents stop auto-replying to a message that has travelled this many agent-to-agent hops. */
+    maxHops: z.number().int().min(1).max(100).default(6),
   }),
   model: z.object({
     /** Validated in full by the providers' own schema (providerConfigSchema) when a shard starts. */

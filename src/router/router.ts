@@ -6,7 +6,7 @@ import { componentLogger } from '../log.ts';
 import { createBridge } from '../matrix/bridge.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
 import { HandedDeliveries } from './handed.ts';
-import { bearerMatches, COMPLETIONS_PATH, HEARTBEAT_PATH, type Delivery, type ShardAnnouncement } from '../shard/protocol.ts';
+import { bearerMatches, COMPLETIONS_PATH, HEARTBEAT_PATH, SCALE_PATH, type Delivery, type ShardAnnouncement } from '../shard/protocol.ts';
 import { DurableAppService } from './appservice-listener.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { pingHomeserver, type PingResult } from './homeserver-ping.ts';
@@ -28,6 +28,8 @@ export interface RouterOptions {
   host: string;
   port: number;
   deadShardAfterMs: number;
+  /** Whatever runs the shards (local processes, ECS); lets `./fleet scale N` change their number live. */
+  scaleShards?: (count: number) => Promise<void>;
 }
 
 export interface RunningRouter {
@@ -154,7 +156,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
 
   const dispatcher = new Dispatcher({ inbox, processBatch, log, beforeBatch: redeliverOrphans });
   const listener = new DurableAppService({ homeserverToken: opts.registration.hsToken, inbox, onAccepted: () => dispatcher.kick(), log });
-  installInternalApi(listener, registry, opts.shardSecret, inbox, handed);
+  installInternalApi(listener, registry, opts.shardSecret, inbox, handed, opts);
   listener.installErrorHandler();
   registry.on('change', () => dispatcher.kick());
 
@@ -176,7 +178,8 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   };
 }
 
-function installInternalApi(listener: DurableAppService, registry: ShardRegistry, secret: string, inbox: Inbox, handed: HandedDeliveries): void {
+function installInternalApi(listener: DurableAppService, registry: ShardRegistry, secret: string, inbox: Inbox, handed: HandedDeliveries,
+  opts: Pick<RouterOptions, 'scaleShards'>): void {
   const app = listener.expressApp;
   const auth = (req: Request, res: Response): boolean => {
     if (bearerMatches(req.headers.authorization, secret)) return true;
@@ -202,6 +205,24 @@ function installInternalApi(listener: DurableAppService, registry: ShardRegistry
     }
     handed.complete(ids);
     res.send({ ok: true });
+  });
+  app.post(SCALE_PATH, async (req: Request, res: Response) => {
+    if (!auth(req, res)) return;
+    const count = (req.body as { count?: unknown })?.count;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 1000) {
+      res.status(400).send({ errcode: 'M_BAD_JSON', error: 'expected {count: 1..1000}' });
+      return;
+    }
+    if (!opts.scaleShards) {
+      res.status(501).send({ errcode: 'M_UNRECOGNIZED', error: 'this router does not manage its shards (shards.driver)' });
+      return;
+    }
+    try {
+      await opts.scaleShards(count);
+      res.send({ ok: true, shards: registry.list().map((s) => s.shardId) });
+    } catch (err) {
+      res.status(500).send({ errcode: 'M_UNKNOWN', error: (err as Error).message });
+    }
   });
   app.delete(`${HEARTBEAT_PATH}/:shardId`, (req: Request, res: Response) => {
     if (!auth(req, res)) return;

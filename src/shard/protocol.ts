@@ -35,6 +35,8 @@ export interface ShardAnnouncement {
 
 export const DELIVERIES_PATH = '/v1/deliveries';
 export const HEARTBEAT_PATH = '/_fleet/v1/shards/heartbeat';
+/** Changes the number of shards (`./fleet scale N`): {count}. */
+export const SCALE_PATH = '/_fleet/v1/scale';
 /** Shards report finished deliveries here: {shardId, ids}. */
 export const COMPLETIONS_PATH = '/_fleet/v1/shards/completions';
 

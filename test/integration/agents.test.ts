@@ -61,6 +61,28 @@ describe('agents on OpenClaw through the real homeserver', () => {
     expect(ceo.seen.filter((m) => m.roomId === room && m.sender === vp.matrixId)).toHaveLength(3);
   });
 
+  it('two agents scripted to ping each other forever stop at the hop limit', async () => {
+    const [a, b] = [fleet.org.agents()[600]!, fleet.org.agents()[601]!];
+    const rules = (me: typeof a, other: typeof a) => [
+      { agent: me.matrixId, when: 'user' as const, match: 'ping',
+        toolCalls: [{ name: 'message_colleague', arguments: { to: other.name, text: 'ping' } }] },
+      { agent: me.matrixId, when: 'tool' as const, match: 'Sent to', reply: 'NO_REPLY' },
+    ];
+    await fleet.model.setRules([...rules(a, b), ...rules(b, a)]);
+    const room = await ceo.createGroup('ping-pong', [a.matrixId, b.matrixId]);
+    await waitJoined(ceo, room, 3);
+    await ceo.say(room, `${a.name}: ping`, { 'm.mentions': { user_ids: [a.matrixId] } });
+
+    // hop 0 is the human; each agent message is one hop more; the message arriving at the limit is not answered.
+    const maxHops = 6;
+    const pings = await ceo.waitFor((m) => m.roomId === room && m.body.endsWith(': ping') && m.sender !== ceo.userId, 30_000, maxHops);
+    const shard = fleet.shards[0]!;
+    for (let i = 0; i < 100 && shard.store.skipped('hop limit') === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(shard.store.skipped('hop limit')).toBe(1);
+    expect(pings.map((p) => p.content['org.openclawfleet.hop'])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(ceo.seen.filter((m) => m.roomId === room && m.sender !== ceo.userId)).toHaveLength(maxHops);
+  });
+
   it('an agent remembers what it was told across a shard restart', async () => {
     const agent = fleet.org.agents()[321]!;
     await fleet.model.setRules([

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerOrgCommands } from './org.ts';
+import { registerPlacementCommands } from './placement.ts';
 import { registerRegistrationCommand } from './registration.ts';
 import { registerRunCommands } from './run.ts';
 import { registerTestCommand } from './test.ts';
@@ -8,5 +9,6 @@ export function registerCommands(program: Command): void {
   registerRunCommands(program);
   registerTestCommand(program);
   registerOrgCommands(program);
+  registerPlacementCommands(program);
   registerRegistrationCommand(program);
 }

@@ -38,14 +38,15 @@ export function ensureRegistration(ctx: FleetContext): LoadedRegistration {
 }
 
 /** In production the router keeps the shard tasks running (ECS); locally `up` runs them as child processes. */
-function startShardDriver(ctx: FleetContext): { close(): void } {
+function startShardDriver(ctx: FleetContext): { close(): void; scale?: (count: number) => Promise<void> } {
   const { shards, router } = ctx.config;
   if (shards.driver !== 'ecs') return { close() {} };
+  let wanted = shards.count;
   if (!shards.ecs) throw new ConfigError(ctx.file, ['shards.ecs: required when shards.driver is ecs (cluster, taskDefinition, subnets, securityGroups)']);
   const driver = new EcsShardDriver({ ...shards.ecs, routerUrl: router.url });
   const keep = async () => {
     try {
-      await driver.scale(shards.count);
+      await driver.scale(wanted);
       await driver.reconcile();
     } catch (err) {
       // Logged, not fatal: a crashing router would make ECS roll back deployments in a loop.
@@ -55,7 +56,13 @@ function startShardDriver(ctx: FleetContext): { close(): void } {
   void keep();
   const timer = setInterval(keep, 30_000);
   // Shards outlive a router restart (redeploys), so closing the router does not stop them.
-  return { close: () => clearInterval(timer) };
+  return {
+    close: () => clearInterval(timer),
+    scale: async (count) => {
+      wanted = count;
+      await driver.scale(count);
+    },
+  };
 }
 
 export function registerRunCommands(program: Command): void {
@@ -70,19 +77,20 @@ export function registerRunCommands(program: Command): void {
       const shardSecret = shardSecretFor(ctx);
       const hs = await startHomeserver(ctx, org);
       const model = await startModelService(ctx);
-      const router = await startRouter({
-        org, registration, homeserverUrl: hs.url, shardSecret,
-        dbPath: join(ctx.dataDir, 'router.sqlite'),
-        host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
-      });
-      const link = await router.verifyLink();
-      if (!link.ok) console.error(`warning: the homeserver cannot reach the router: ${link.explanation}`);
       const driver = new LocalShardDriver({
         cliPath: join(ctx.root, 'src/cli/main.ts'),
         basePort: config.shards.basePort,
         restart: true,
         env: { ...process.env, FLEET_HOMESERVER__URL: hs.url, ...model.env },
       });
+      const router = await startRouter({
+        org, registration, homeserverUrl: hs.url, shardSecret,
+        dbPath: join(ctx.dataDir, 'router.sqlite'),
+        host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
+        scaleShards: (count) => driver.scale(count),
+      });
+      const link = await router.verifyLink();
+      if (!link.ok) console.error(`warning: the homeserver cannot reach the router: ${link.explanation}`);
       const shards = opts.shards ?? config.shards.count;
       await driver.scale(shards);
       await waitForShards(router.registry, shards);
@@ -117,13 +125,14 @@ export function registerRunCommands(program: Command): void {
       const ctx = fleetContext();
       const { config } = ctx;
       if (!config.homeserver.url) throw new Error('homeserver.url (FLEET_HOMESERVER__URL) must be set to run the router alone');
+      const shards = startShardDriver(ctx);
       const router = await startRouter({
         org: orgFor(config, ctx.root), registration: ensureRegistration(ctx), homeserverUrl: config.homeserver.url,
         shardSecret: shardSecretFor(ctx), dbPath: join(ctx.dataDir, 'router.sqlite'),
         host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
+        ...(shards.scale ? { scaleShards: shards.scale } : {}),
       });
       await router.verifyLink();
-      const shards = startShardDriver(ctx);
       await stopOnSignal(async () => {
         shards.close();
         await router.close();
@@ -146,6 +155,7 @@ export function registerRunCommands(program: Command): void {
         host: config.shards.host, port: opts.port ?? 0, heartbeatMs: config.shards.heartbeatMs,
         ...(config.shards.advertiseUrl ? { advertiseUrl: config.shards.advertiseUrl } : {}),
         runtime: createRuntime(ctx, org),
+        maxHops: config.agents.maxHops,
       });
       await stopOnSignal(() => shard.close());
     });
