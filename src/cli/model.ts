@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { OpenClawAgentRuntime } from '../agents/openclaw/index.ts';
 import type { AgentRuntime, AgentServices } from '../agents/runtime.ts';
 import type { OrgDirectory } from '../org/directory.ts';
-import { providerConfigSchema, startScriptedModelServer, type ProviderConfig } from '../providers/index.ts';
+import { DEFAULT_MODEL_PRICES, estimateCostUsd, providerConfigSchema, startScriptedModelServer, type ModelPrice, type ProviderConfig, type Usage } from '../providers/index.ts';
 import { ProviderSelector } from '../providers/select.ts';
 import { ConfigError } from '../config/load.ts';
 import type { FleetContext } from './context.ts';
@@ -52,4 +52,10 @@ export function createRuntime(ctx: FleetContext, org: OrgDirectory): (services: 
       return selector.providerFor({ matrixId: p.matrixId, localpart: p.localpart, level: p.level });
     },
   });
+}
+
+/** Estimated cost of a call from the price table: built-in list prices, overridden by `model.prices` in config. */
+export function costEstimator(ctx: FleetContext): (model: string, usage: Usage) => number | undefined {
+  const prices = { ...DEFAULT_MODEL_PRICES, ...((ctx.config.model as { prices?: Record<string, ModelPrice> }).prices ?? {}) };
+  return (model, usage) => estimateCostUsd(model, usage, prices);
 }

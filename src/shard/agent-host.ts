@@ -19,6 +19,8 @@ export interface AgentHostOptions {
   maxHops: number;
   maxInputChars: number;
   maxReplyChars: number;
+  /** Estimated USD cost of a model call (price table from config); undefined when the model has no price. */
+  costOf?: (model: string, usage: { inputTokens: number; outputTokens: number }) => number | undefined;
   /** Told when a delivery is finished (done, skipped or failed), so the router can forget it. */
   onFinished?: (deliveryId: string) => void;
 }
@@ -131,7 +133,10 @@ export class AgentHost {
       } finally {
         await matrix.typing(d.agentId, d.roomId, false);
       }
-      if (result) this.o.store.addUsage(d.agentId, result.provider, result.model, result.usage.inputTokens, result.usage.outputTokens);
+      if (result) {
+        const cost = this.o.costOf?.(result.model, result.usage) ?? 0;
+        this.o.store.addUsage(d.agentId, result.provider, result.model, result.usage.inputTokens, result.usage.outputTokens, cost);
+      }
       reply = result ? (result.reply ?? '') : "Sorry, I can't answer right now: my model is unavailable. Please try again in a few minutes.";
       if (reply.length > this.o.maxReplyChars) reply = `${reply.slice(0, this.o.maxReplyChars)}… [reply truncated]`;
       this.o.store.saveReply(stored.seq, reply);

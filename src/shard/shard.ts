@@ -8,7 +8,7 @@ import { createBridge } from '../matrix/bridge.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import type { LoadedRegistration } from '../router/registration.ts';
-import { AgentHost } from './agent-host.ts';
+import { AgentHost, type AgentHostOptions } from './agent-host.ts';
 import { bearerMatches, COMPLETIONS_PATH, DELIVERIES_PATH, HEARTBEAT_PATH, type Delivery, type ShardAnnouncement } from './protocol.ts';
 import { ShardStore } from './store.ts';
 
@@ -29,6 +29,7 @@ export interface ShardOptions {
   /** Builds the agents' runtime once the shard can offer it services (messaging colleagues over Matrix). */
   runtime: (services: AgentServices) => AgentRuntime;
   maxHops?: number;
+  costOf?: AgentHostOptions['costOf'];
   maxBodyBytes?: number;
 }
 
@@ -58,6 +59,7 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
     maxInputChars: 8000,
     maxReplyChars: 16000,
     onFinished: (id) => completions.add(id),
+    ...(opts.costOf ? { costOf: opts.costOf } : {}),
   });
 
   const server = createServer((req, res) => {
@@ -68,7 +70,7 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/healthz') {
-      send(res, 200, { ok: true, shardId: opts.shardId, deliveries: store.counts(), queues: host.queueDepths() });
+      send(res, 200, { ok: true, shardId: opts.shardId, deliveries: store.counts(), queues: host.queueDepths(), topUsage: store.usage(10) });
       return;
     }
     if (req.method === 'POST' && req.url === DELIVERIES_PATH) {

@@ -23,7 +23,10 @@ const migrations: Migration[] = [
       input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, turns INTEGER NOT NULL,
       PRIMARY KEY (agent_id, provider, model));
   `),
+  (db) => db.exec(`ALTER TABLE usage ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;`),
 ];
+
+export interface UsageRow { agentId: string; provider: string; model: string; inputTokens: number; outputTokens: number; turns: number; costUsd: number }
 
 export interface StoredDelivery { seq: number; delivery: Delivery; attempts: number; reply: string | null }
 
@@ -37,9 +40,11 @@ function prepare(db: Db) {
     setReply: db.prepare('UPDATE deliveries SET reply = ? WHERE seq = ?'),
     counts: db.prepare('SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state'),
     skippedFor: db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE state = 'skipped' AND last_error = ?`),
-    addUsage: db.prepare(`INSERT INTO usage (agent_id, provider, model, input_tokens, output_tokens, turns) VALUES (?, ?, ?, ?, ?, 1)
+    addUsage: db.prepare(`INSERT INTO usage (agent_id, provider, model, input_tokens, output_tokens, turns, cost_usd) VALUES (?, ?, ?, ?, ?, 1, ?)
       ON CONFLICT (agent_id, provider, model) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens,
-      output_tokens = output_tokens + excluded.output_tokens, turns = turns + 1`),
+      output_tokens = output_tokens + excluded.output_tokens, turns = turns + 1, cost_usd = cost_usd + excluded.cost_usd`),
+    usage: db.prepare(`SELECT agent_id AS agentId, provider, model, input_tokens AS inputTokens, output_tokens AS outputTokens,
+      turns, cost_usd AS costUsd FROM usage ORDER BY cost_usd DESC, input_tokens + output_tokens DESC LIMIT ?`),
   };
 }
 
@@ -87,8 +92,13 @@ export class ShardStore {
     this.s.setReply.run(reply, seq);
   }
 
-  addUsage(agentId: string, provider: string, model: string, inputTokens: number, outputTokens: number): void {
-    this.s.addUsage.run(agentId, provider, model, inputTokens, outputTokens);
+  addUsage(agentId: string, provider: string, model: string, inputTokens: number, outputTokens: number, costUsd = 0): void {
+    this.s.addUsage.run(agentId, provider, model, inputTokens, outputTokens, costUsd);
+  }
+
+  /** Token use and estimated cost per agent and provider, biggest spenders first. */
+  usage(limit = 50): UsageRow[] {
+    return this.s.usage.all(limit) as UsageRow[];
   }
 
   /** How many deliveries were skipped for a reason ('hop limit', 'agent stayed silent', ...). */

@@ -12,7 +12,7 @@ import { componentLogger } from '../../log.ts';
 import { fleetContext, orgFor, secretFromEnvOrFile, type FleetContext } from '../context.ts';
 import { freshRegistration } from './registration.ts';
 import { startHomeserver } from '../homeserver.ts';
-import { createRuntime, startModelService } from '../model.ts';
+import { costEstimator, createRuntime, startModelService } from '../model.ts';
 
 const log = componentLogger('cli');
 
@@ -156,6 +156,7 @@ export function registerRunCommands(program: Command): void {
         ...(config.shards.advertiseUrl ? { advertiseUrl: config.shards.advertiseUrl } : {}),
         runtime: createRuntime(ctx, org),
         maxHops: config.agents.maxHops,
+        costOf: costEstimator(ctx),
       });
       await stopOnSignal(() => shard.close());
     });

@@ -1,0 +1,52 @@
+/** One measured figure. `value` is null when the scenario could not run here (`note` says why). */
+export interface BenchResult {
+  scenario: ScenarioName;
+  metric: string;
+  value: number | null;
+  unit: string;
+  note?: string;
+}
+
+export interface MachineInfo {
+  cores: number;
+  memoryGiB: number;
+  cpuModel: string;
+  node: string;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: MachineInfo;
+  versions: { fleet: string; synapse: string; openclaw: string };
+  /** 'full' or 'quick' (or 'custom' when sizes were given by a caller such as the smoke test). */
+  mode: string;
+  results: BenchResult[];
+}
+
+export const SCENARIOS = ['routing', 'latency', 'throughput', 'capacity', 'provisioning', 'rescale'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Scenarios that talk to a homeserver, and so need the bench's own Synapse and a running fleet. */
+export const NEEDS_FLEET: ReadonlySet<ScenarioName> = new Set(['latency', 'throughput']);
+
+/** How much work each scenario does. `full` and `quick` are the CLI's; tests pass smaller ones. */
+export interface BenchSizes {
+  routing: { events: number };
+  latency: { messages: number; messages3Shards: number; agents: number; baselineMessages: number };
+  throughput: { agents: number; messages: number };
+  capacity: { turns: number; activeRounds: number };
+}
+
+export const FULL_SIZES: BenchSizes = {
+  routing: { events: 200_000 },
+  latency: { messages: 200, messages3Shards: 200, agents: 12, baselineMessages: 200 },
+  throughput: { agents: 32, messages: 640 },
+  capacity: { turns: 640, activeRounds: 20 },
+};
+
+export const QUICK_SIZES: BenchSizes = {
+  routing: { events: 40_000 },
+  latency: { messages: 30, messages3Shards: 30, agents: 6, baselineMessages: 30 },
+  throughput: { agents: 16, messages: 160 },
+  capacity: { turns: 128, activeRounds: 5 },
+};
