@@ -6,6 +6,7 @@ import { componentLogger } from '../log.ts';
 import { createBridge } from '../matrix/bridge.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
 import { HandedDeliveries } from './handed.ts';
+import { AdminRoom } from '../admin/admin-room.ts';
 import { bearerMatches, COMPLETIONS_PATH, HEARTBEAT_PATH, SCALE_PATH, type Delivery, type ShardAnnouncement } from '../shard/protocol.ts';
 import { DurableAppService } from './appservice-listener.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -53,6 +54,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const { org } = opts;
 
   let provisioner!: UserProvisioner;
+  let admin!: AdminRoom;
   let bridge!: Bridge;
   const eventRouter = new EventRouter({
     org,
@@ -81,7 +83,10 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     domain: org.domain,
     registration: opts.registration,
     onEvent: (request) => {
-      eventRouter.route(request.getData() as unknown as RoomEvent).then((d) => request.resolve(d), (e) => request.reject(e));
+      const event = request.getData() as unknown as RoomEvent;
+      admin.handle(event)
+        .then((handled) => (handled ? [] : eventRouter.route(event)))
+        .then((d) => request.resolve(d), (e) => request.reject(e));
     },
     onUserQuery: async (userId) => {
       // Humans and strangers do not exist as far as the appservice is concerned: it never creates or speaks for them.
@@ -91,6 +96,16 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     },
   });
   provisioner = new UserProvisioner(bridge, org, db);
+  admin = new AdminRoom({
+    bridge, org, log: log.child({ component: 'admin' }),
+    ctx: {
+      org,
+      shards: () => { const w = handed.countsByShard(); return registry.list().map((s) => ({ shardId: s.shardId, url: s.url, unfinished: w[s.shardId] ?? 0 })); },
+      inbox: () => inbox.counts(),
+      ...(opts.scaleShards ? { scale: opts.scaleShards } : {}),
+      usage: () => usageAcrossShards(registry.list().map((s) => s.url)),
+    },
+  });
 
   // Route a batch in order, then hand each shard its share in one request. An event is done only when every shard
   // it concerns has stored its deliveries; otherwise the whole event is retried (shards drop repeats by delivery id).
@@ -233,4 +248,19 @@ function installInternalApi(listener: DurableAppService, registry: ShardRegistry
     const working = handed.countsByShard();
     res.send({ ok: true, inbox: inbox.counts(), shards: registry.list().map((s) => ({ shardId: s.shardId, url: s.url, unfinished: working[s.shardId] ?? 0 })) });
   });
+}
+
+type UsageRow = { agentId: string; model: string; inputTokens: number; outputTokens: number; costUsd: number };
+
+/** Each shard keeps its own usage table; the admin view merges their top spenders. */
+async function usageAcrossShards(urls: string[]): Promise<UsageRow[]> {
+  const rows = await Promise.all(urls.map(async (url) => {
+    try {
+      const res = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(3000) });
+      return ((await res.json()) as { topUsage?: UsageRow[] }).topUsage ?? [];
+    } catch {
+      return [];
+    }
+  }));
+  return rows.flat().sort((a, b) => b.costUsd - a.costUsd || (b.inputTokens + b.outputTokens) - (a.inputTokens + a.outputTokens));
 }
