@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../context.ts';
 
@@ -19,6 +21,16 @@ export function registerTestCommand(program: Command): void {
         console.error('typecheck failed');
         process.exit(1);
       }
-      process.exit(run(join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs'), ['run', ...args]));
+      const summaryFile = join(mkdtempSync(join(tmpdir(), 'fleet-test-')), 'results.json');
+      const status = run(join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs'),
+        ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${summaryFile}`, ...args]);
+      // One plain closing line that any CI can read, whatever the runner prints before it.
+      try {
+        const r = JSON.parse(readFileSync(summaryFile, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+        console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+      } catch {
+        console.log('\ntests: no results were written (vitest did not run to the end)');
+      }
+      process.exit(status);
     });
 }
