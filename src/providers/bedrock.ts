@@ -7,7 +7,7 @@ import {
   ConverseStreamAssembler, replyFromConverse, stopReasonFromConverse, toConverseConversation, toConverseTools,
   type ConverseReply,
 } from './bedrock-wire.ts';
-import { withProviderRetry } from './retry.ts';
+import { callWithRetry } from './retry.ts';
 import { ProviderError, type CompletionRequest, type CompletionResult, type ModelProvider } from './types.ts';
 import { estimateUsage } from './usage.ts';
 
@@ -52,18 +52,10 @@ export class BedrockProvider implements ModelProvider {
   }
 
   complete(req: CompletionRequest): Promise<CompletionResult> {
-    return withProviderRetry((attempt) => this.#attempt(req, attempt), {
-      retries: this.#opts.retries,
-      ...(this.#opts.minRetryDelayMs !== undefined ? { minDelayMs: this.#opts.minRetryDelayMs } : {}),
-      ...(this.#opts.maxRetryDelayMs !== undefined ? { maxDelayMs: this.#opts.maxRetryDelayMs } : {}),
-      ...(req.signal ? { signal: req.signal } : {}),
-      log: this.#log,
-    });
+    return callWithRetry(this.#opts, req.signal, this.#log, (attempt, signal, timeout) => this.#attempt(req, attempt, signal, timeout));
   }
 
-  async #attempt(req: CompletionRequest, attempt: number): Promise<CompletionResult> {
-    const timeout = AbortSignal.timeout(this.#opts.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+  async #attempt(req: CompletionRequest, attempt: number, signal: AbortSignal, timeout: AbortSignal): Promise<CompletionResult> {
     this.#log.debug({ agentId: req.agentId, attempt, stream: this.#opts.stream, messages: req.messages.length }, 'model call');
     try {
       const input = this.#request(req);

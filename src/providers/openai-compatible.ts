@@ -3,7 +3,7 @@ import { componentLogger, type Logger } from '../log.ts';
 import {
   isRecord, parseToolArguments, stopReasonFromFinish, toOpenAIMessages, toOpenAITools,
 } from './openai-wire.ts';
-import { retryAfterMsFromHeaders, withProviderRetry } from './retry.ts';
+import { callWithRetry, retryAfterMsFromHeaders } from './retry.ts';
 import { sseData } from './sse.ts';
 import {
   ProviderError, type ChatMessage, type CompletionRequest, type CompletionResult, type ModelProvider, type ToolCall, type Usage,
@@ -41,18 +41,10 @@ export class OpenAICompatibleProvider implements ModelProvider {
   }
 
   complete(req: CompletionRequest): Promise<CompletionResult> {
-    return withProviderRetry((attempt) => this.#attempt(req, attempt), {
-      retries: this.#opts.retries,
-      ...(this.#opts.minRetryDelayMs !== undefined ? { minDelayMs: this.#opts.minRetryDelayMs } : {}),
-      ...(this.#opts.maxRetryDelayMs !== undefined ? { maxDelayMs: this.#opts.maxRetryDelayMs } : {}),
-      ...(req.signal ? { signal: req.signal } : {}),
-      log: this.#log,
-    });
+    return callWithRetry(this.#opts, req.signal, this.#log, (attempt, signal, timeout) => this.#attempt(req, attempt, signal, timeout));
   }
 
-  async #attempt(req: CompletionRequest, attempt: number): Promise<CompletionResult> {
-    const timeout = AbortSignal.timeout(this.#opts.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+  async #attempt(req: CompletionRequest, attempt: number, signal: AbortSignal, timeout: AbortSignal): Promise<CompletionResult> {
     this.#log.debug({ agentId: req.agentId, attempt, stream: this.#opts.stream, messages: req.messages.length }, 'model call');
     try {
       const res = await fetch(this.#url, { method: 'POST', headers: this.#headers(), body: JSON.stringify(this.#body(req)), signal });

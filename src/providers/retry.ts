@@ -89,3 +89,24 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+export interface ProviderCallSettings { retries: number; timeoutMs: number; minRetryDelayMs?: number; maxRetryDelayMs?: number }
+
+/**
+ * One model request the way every provider makes it: attempts retried by withProviderRetry, each attempt bounded by
+ * its own timeout and by the caller's signal.
+ */
+export function callWithRetry<T>(settings: ProviderCallSettings, callerSignal: AbortSignal | undefined, log: Logger,
+  attempt: (n: number, signal: AbortSignal, timeout: AbortSignal) => Promise<T>): Promise<T> {
+  return withProviderRetry((n) => {
+    // The timeout signal is passed on too, so an error can be told apart: our timeout, or the caller giving up.
+    const timeout = AbortSignal.timeout(settings.timeoutMs);
+    return attempt(n, callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout, timeout);
+  }, {
+    retries: settings.retries,
+    ...(settings.minRetryDelayMs !== undefined ? { minDelayMs: settings.minRetryDelayMs } : {}),
+    ...(settings.maxRetryDelayMs !== undefined ? { maxDelayMs: settings.maxRetryDelayMs } : {}),
+    ...(callerSignal ? { signal: callerSignal } : {}),
+    log,
+  });
+}
