@@ -133,10 +133,19 @@ export class BenchFleet {
     return room;
   }
 
-  /** Sends one DM to an agent and waits for its answer; the time from send to the reply reaching the CEO's client. */
-  async ask(agentId: string, body: string): Promise<number> {
+  hasDm(agentId: string): boolean {
+    return this.#dms.has(agentId);
+  }
+
+  /**
+   * Sends one DM to an agent and waits for its answer; the time from send to the reply reaching the CEO's client.
+   * With `includeRoomCreation` the clock starts before the DM is created (first contact: the agent is provisioned on
+   * the homeserver's user query, accepts the invitation, then answers).
+   */
+  async ask(agentId: string, body: string, opts: { includeRoomCreation?: boolean } = {}): Promise<number> {
+    const beforeRoom = performance.now();
     const room = await this.dm(agentId);
-    const started = performance.now();
+    const started = opts.includeRoomCreation ? beforeRoom : performance.now();
     const eventId = await this.sender.say(room, body);
     const reply = await this.sender.waitForReplyTo(eventId, REPLY_TIMEOUT_MS);
     if (reply.sender !== agentId) throw new Error(`expected ${agentId} to answer ${eventId}, got ${reply.sender}`);

@@ -43,7 +43,7 @@ export async function capacityScenario(sizes: BenchSizes['capacity'], progress: 
   progress('capacity: 1000 agents');
   const r1000 = await runChild<BenchRuntimeResult>(['runtime', '1000', String(Math.max(ACTIVE_AGENTS, Math.floor(sizes.turns / 4)))]);
   progress(`capacity: ${ACTIVE_AGENTS} agents answering at once`);
-  const active = await runChild<{ peakRssMiB: number; turns: number }>(['active', String(ACTIVE_AGENTS), String(sizes.activeRounds)]);
+  const active = await runChild<{ peakRssMiB: number; turns: number }>(['active', '200', String(ACTIVE_AGENTS), String(sizes.activeRounds)]);
   const idle200 = r200.idleRssMiB200;
   const idle1000 = r1000.idleRssMiB200;
   if (idle200 === undefined || idle1000 === undefined) throw new Error('benchAgentRuntime reported no idle RSS');
@@ -52,7 +52,7 @@ export async function capacityScenario(sizes: BenchSizes['capacity'], progress: 
   return [
     c('capacity.rss_mib_200_idle', idle200, 'MiB', 'each answered once, then hibernated'),
     c('capacity.rss_mib_1000_idle', idle1000, 'MiB'),
-    c('capacity.rss_mib_32_active', active.peakRssMiB, 'MiB', `peak over ${active.turns} turns, ${ACTIVE_AGENTS} at a time`),
+    c('capacity.rss_mib_32_active', active.peakRssMiB, 'MiB', `200 hosted; peak over ${active.turns} turns, ${ACTIVE_AGENTS} at a time`),
     c('capacity.idle_rss_mib_per_agent', (idle1000 - idle200) / 800, 'MiB', 'from 200 → 1000 agents'),
     c('agent.overhead_p50_ms', r200.overheadP50Ms, 'ms', `${sizes.turns} turns, 32 concurrent, model time excluded`),
     c('agent.overhead_p99_ms', r200.overheadP99Ms, 'ms'),

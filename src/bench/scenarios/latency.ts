@@ -18,6 +18,15 @@ export async function warmAgents(fleet: BenchFleet, agents: readonly string[]): 
   });
 }
 
+/** First contact with agents nobody has written to yet, one at a time: DM created, agent provisioned, joins, answers. */
+async function firstContacts(fleet: BenchFleet, agents: readonly string[]): Promise<number[]> {
+  const samples: number[] = [];
+  for (const agent of agents.filter((a) => !fleet.hasDm(a))) {
+    samples.push(await fleet.ask(agent, 'Hello! Who do you report to?', { includeRoomCreation: true }));
+  }
+  return samples;
+}
+
 async function measureFleet(fleet: BenchFleet, agents: readonly string[], messages: number): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < messages; i++) samples.push(await fleet.ask(agents[i % agents.length]!, `Question ${i}: what are you working on this week?`));
@@ -37,9 +46,11 @@ export async function latencyScenario(fleet: BenchFleet, sizes: BenchSizes['late
   }
   const order = fleet.shardCount === 3 ? [3, 1] : [1, 3];
   const byShards = new Map<number, number[]>();
+  let first: number[] = [];
   for (const shards of order) {
     await fleet.useShards(shards);
     progress(`latency: ${shards} shard(s), warming ${agents.length} agents`);
+    if (first.length === 0) first = await firstContacts(fleet, agents);
     await warmAgents(fleet, agents);
     progress(`latency: ${shards} shard(s), ${shards === 1 ? sizes.messages : sizes.messages3Shards} messages`);
     byShards.set(shards, await measureFleet(fleet, agents, shards === 1 ? sizes.messages : sizes.messages3Shards));
@@ -58,5 +69,7 @@ export async function latencyScenario(fleet: BenchFleet, sizes: BenchSizes['late
     r('latency.ratio_p50', fleetP50 / hsP50, 'x'),
     r('latency.fleet_p50_ms_3_shards', percentile(byShards.get(3)!, 0.5), 'ms', `${byShards.get(3)!.length} DMs, 3 shards`),
     r('latency.fleet_p95_ms_3_shards', percentile(byShards.get(3)!, 0.95)),
+    ...(first.length ? [r('latency.first_contact_p50_ms', percentile(first, 0.5), 'ms',
+      `${first.length} agents never written to: DM created, agent provisioned, joined, answered`)] : []),
   ];
 }

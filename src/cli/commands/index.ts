@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBenchCommand } from '../../bench/command.ts';
 import { registerOrgCommands } from './org.ts';
 import { registerPlacementCommands } from './placement.ts';
 import { registerRegistrationCommand } from './registration.ts';
@@ -11,4 +12,5 @@ export function registerCommands(program: Command): void {
   registerOrgCommands(program);
   registerPlacementCommands(program);
   registerRegistrationCommand(program);
+  registerBenchCommand(program);
 }
