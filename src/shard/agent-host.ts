@@ -9,6 +9,8 @@ import { conversationFields, conversationOf } from './conversation.ts';
 import type { Delivery } from './protocol.ts';
 import type { ShardStore, StoredDelivery } from './store.ts';
 
+const TYPING_AFTER_MS = 300;
+
 export interface AgentHostOptions {
   org: OrgDirectory;
   store: ShardStore;
@@ -120,7 +122,9 @@ export class AgentHost {
         ? `${body.slice(0, this.o.maxInputChars)}\n[message truncated: ${body.length} characters in all]`
         : body;
       const sender = org.get(d.event.sender);
-      await matrix.typing(d.agentId, d.roomId, true);
+      // Typing costs the homeserver two requests; show it only when the turn takes long enough for a person to notice.
+      let typing: Promise<void> | undefined;
+      const typingTimer = setTimeout(() => { typing = matrix.typing(d.agentId, d.roomId, true); }, TYPING_AFTER_MS);
       let result: AgentTurnResult | undefined;
       try {
         result = await this.o.runtime.turn({
@@ -131,7 +135,8 @@ export class AgentHost {
       } catch (err) {
         log.error({ err: (err as Error).message }, 'agent turn failed; sending an apology');
       } finally {
-        await matrix.typing(d.agentId, d.roomId, false);
+        clearTimeout(typingTimer);
+        if (typing) await typing.then(() => matrix.typing(d.agentId, d.roomId, false));
       }
       if (result) {
         const cost = this.o.costOf?.(result.model, result.usage) ?? 0;

@@ -1,4 +1,4 @@
-import { ClientEvent, createClient, EventType, MsgType, RoomEvent, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
+import { ClientEvent, createClient, EventType, MsgType, RoomEvent, RoomMemberEvent, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
 import { logger as sdkGlobalLogger, type Logger } from 'matrix-js-sdk/lib/logger.js';
 
 /** The SDK's own chatter (sync states, lazy loading) would drown test output; keep only its errors. */
@@ -20,6 +20,8 @@ export class Human {
   readonly client: MatrixClient;
   readonly userId: string;
   readonly seen: SeenMessage[] = [];
+  /** Users seen typing, per room. */
+  readonly typing = new Map<string, Set<string>>();
   private readonly waiters = new Set<() => void>();
 
   private constructor(client: MatrixClient, userId: string) {
@@ -30,6 +32,12 @@ export class Human {
       const content = ev.getContent();
       this.seen.push({ eventId: ev.getId()!, roomId: room.roomId, sender: ev.getSender()!, body: String(content.body ?? ''), content });
       for (const w of this.waiters) w();
+    });
+    client.on(RoomMemberEvent.Typing, (_ev, member) => {
+      if (!member.typing) return;
+      const users = this.typing.get(member.roomId) ?? new Set<string>();
+      users.add(member.userId);
+      this.typing.set(member.roomId, users);
     });
   }
 

@@ -61,6 +61,8 @@ describe('shards', () => {
     for (const [agentId, eventId] of asked) {
       const [reply] = await answered(agentId, eventId);
       expect(reply!.body).toContain(fleet.org.manager(agentId)!.name);
+      // The model takes 400 ms here: long enough for the agent to show as typing while it works.
+      expect(ceo.typing.get(dms.get(agentId)!)?.has(agentId)).toBe(true);
     }
   });
 
