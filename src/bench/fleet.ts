@@ -216,6 +216,9 @@ function benchConfig(config: FleetConfig, at: { hsUrl: string; registrationPath:
     shards: { count: 1, host: '127.0.0.1', basePort: config.shards.basePort, driver: 'local', heartbeatMs: 500, deadAfterMs: 3000 },
     agents: { ...config.agents, dataDir: at.dataDir },
     model: { default: { kind: 'openai', baseUrl: at.modelUrl, model: 'scripted', stream: true } },
+    // The bench measures the fleet's own cost per message, so the pacing policies (turns per agent and minute, room
+    // budgets) are opened wide; shard-wide concurrency stays as configured.
+    limits: { ...config.limits, agentTurnsPerMinute: 100_000, roomRepliesPerMinute: 100_000, humanFloorPerMinute: 100_000 },
     log: { level: process.env.FLEET_LOG_LEVEL ?? 'warn' },
   };
 }

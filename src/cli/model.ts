@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { OpenClawAgentRuntime } from '../agents/openclaw/index.ts';
 import type { AgentRuntime, AgentServices } from '../agents/runtime.ts';
 import type { OrgDirectory } from '../org/directory.ts';
-import { DEFAULT_MODEL_PRICES, estimateCostUsd, providerConfigSchema, startScriptedModelServer, type ModelPrice, type ProviderConfig, type Usage } from '../providers/index.ts';
+import { RateLimitedProvider, rateLimited } from '../shard/limits/index.ts';
+import { createProvider, DEFAULT_MODEL_PRICES, estimateCostUsd, providerConfigSchema, startScriptedModelServer, type ModelPrice, type ProviderConfig, type Usage } from '../providers/index.ts';
 import { ProviderSelector } from '../providers/select.ts';
 import { ConfigError } from '../config/load.ts';
 import type { FleetContext } from './context.ts';
@@ -34,16 +35,20 @@ export function modelConfig(ctx: FleetContext): ProviderConfig {
 }
 
 /** The agents' runtime for a shard: OpenClaw agent loops, each agent's model chosen by level or id from config. */
-export function createRuntime(ctx: FleetContext, org: OrgDirectory): (services: AgentServices) => AgentRuntime {
+export function createRuntime(ctx: FleetContext, org: OrgDirectory): { runtime: (services: AgentServices) => AgentRuntime; limitStats: () => unknown } {
   let selector: ProviderSelector;
   try {
     // scriptedPort belongs to `up`, not to the selection of providers.
     const { scriptedPort: _port, ...selection } = ctx.config.model;
-    selector = new ProviderSelector(selection as never);
+    // Every provider is shared by the shard's agents behind one limiter, which also owns throttling (429) handling.
+    selector = new ProviderSelector(selection as never, {
+      factory: (cfg) => rateLimited(createProvider(cfg, process.env, { throttledToCaller: true }), ctx.config.limits),
+    });
   } catch (err) {
     throw new ConfigError(ctx.file, [(err as Error).message]);
   }
-  return (services) => new OpenClawAgentRuntime({
+  const limitStats = () => selector.providers().map((p) => ({ id: p.id, model: p.model, ...(p instanceof RateLimitedProvider ? p.stats() : {}) }));
+  const runtime = (services: AgentServices) => new OpenClawAgentRuntime({
     org,
     dataDir: ctx.dataDir,
     services,
@@ -52,6 +57,7 @@ export function createRuntime(ctx: FleetContext, org: OrgDirectory): (services: 
       return selector.providerFor({ matrixId: p.matrixId, localpart: p.localpart, level: p.level });
     },
   });
+  return { runtime, limitStats };
 }
 
 /** Estimated cost of a call from the price table: built-in list prices, overridden by `model.prices` in config. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limitsSchema } from '../shard/limits/config.ts';
 
 const port = z.number().int().min(1).max(65535);
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL such as http://127.0.0.1:8008');
@@ -67,6 +68,8 @@ export const fleetConfigSchema = z.object({
     /** Port of the local scripted model server `./fleet up` runs for kind: scripted (0: any free port). */
     scriptedPort: port.optional(),
   }).passthrough(),
+  /** Rate limits: shard-wide turns, per-agent turns per minute, per-room reply budgets, per-provider rpm/tpm. */
+  limits: limitsSchema.prefault({}),
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }).default({ level: 'info' }),
 });
 

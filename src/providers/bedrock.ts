@@ -12,6 +12,8 @@ import { ProviderError, type CompletionRequest, type CompletionResult, type Mode
 import { estimateUsage } from './usage.ts';
 
 export interface BedrockProviderOptions {
+  /** Throw throttling at once instead of retrying it (a RateLimitedProvider around this one handles it). */
+  throttledToCaller?: boolean;
   region: string;
   /** A foundation model id, inference profile id (e.g. `us.anthropic...`) or ARN. */
   modelId: string;

@@ -50,7 +50,7 @@ export const providerConfigSchema = z.discriminatedUnion('kind', [
 /** Accepts configs with defaults omitted (the schema's input); createProvider applies the defaults itself. */
 export type ProviderConfig = z.input<typeof providerConfigSchema>;
 
-export function createProvider(cfg: ProviderConfig, env: NodeJS.ProcessEnv = process.env): ModelProvider {
+export function createProvider(cfg: ProviderConfig, env: NodeJS.ProcessEnv = process.env, extra: { throttledToCaller?: boolean } = {}): ModelProvider {
   const parsed = providerConfigSchema.parse(cfg);
   switch (parsed.kind) {
     case 'scripted':
@@ -71,6 +71,7 @@ export function createProvider(cfg: ProviderConfig, env: NodeJS.ProcessEnv = pro
         stream: parsed.stream,
         timeoutMs: parsed.timeoutMs,
         retries: parsed.retries,
+        ...extra,
       });
     }
     case 'bedrock':
@@ -81,6 +82,7 @@ export function createProvider(cfg: ProviderConfig, env: NodeJS.ProcessEnv = pro
         stream: parsed.stream,
         timeoutMs: parsed.timeoutMs,
         retries: parsed.retries,
+        ...extra,
       });
   }
 }

@@ -11,6 +11,8 @@ import {
 import { estimateUsage } from './usage.ts';
 
 export interface OpenAICompatibleOptions {
+  /** Throw throttling at once instead of retrying it (a RateLimitedProvider around this one handles it). */
+  throttledToCaller?: boolean;
   /** e.g. http://127.0.0.1:11434/v1 — `/chat/completions` is appended. */
   baseUrl: string;
   model: string;

@@ -14,6 +14,11 @@ export interface ProviderRetryOptions {
    * than an error it can report. Default 120 000.
    */
   maxRetryAfterMs?: number;
+  /**
+   * Throttling is not retried here but thrown at once: a shard's RateLimitedProvider pauses every agent's calls to
+   * that provider instead of letting each caller hammer it on its own.
+   */
+  throttledToCaller?: boolean;
   signal?: AbortSignal;
   log?: Logger;
 }
@@ -23,13 +28,13 @@ export interface ProviderRetryOptions {
  * first attempt with the original error. A server's Retry-After is the minimum wait before the next attempt.
  */
 export async function withProviderRetry<T>(fn: (attempt: number) => Promise<T>, opts: ProviderRetryOptions = {}): Promise<T> {
-  const { retries = 3, minDelayMs = 500, maxDelayMs = 20_000, maxRetryAfterMs = 120_000, signal, log } = opts;
+  const { retries = 3, minDelayMs = 500, maxDelayMs = 20_000, maxRetryAfterMs = 120_000, throttledToCaller = false, signal, log } = opts;
   return pRetry(
     async (attempt) => {
       try {
         return await fn(attempt);
       } catch (err) {
-        if (err instanceof ProviderError && err.retryable) throw err;
+        if (err instanceof ProviderError && err.retryable && !(throttledToCaller && err.kind === 'throttled')) throw err;
         // AbortError stops p-retry at once; p-retry unwraps it, so the caller sees `err` itself.
         throw new AbortError(err instanceof Error ? err : new Error(String(err)));
       }
@@ -90,7 +95,7 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
   });
 }
 
-export interface ProviderCallSettings { retries: number; timeoutMs: number; minRetryDelayMs?: number; maxRetryDelayMs?: number }
+export interface ProviderCallSettings { retries: number; timeoutMs: number; minRetryDelayMs?: number; maxRetryDelayMs?: number; throttledToCaller?: boolean }
 
 /**
  * One model request the way every provider makes it: attempts retried by withProviderRetry, each attempt bounded by
@@ -106,6 +111,7 @@ export function callWithRetry<T>(settings: ProviderCallSettings, callerSignal: A
     retries: settings.retries,
     ...(settings.minRetryDelayMs !== undefined ? { minDelayMs: settings.minRetryDelayMs } : {}),
     ...(settings.maxRetryDelayMs !== undefined ? { maxDelayMs: settings.maxRetryDelayMs } : {}),
+    throttledToCaller: settings.throttledToCaller ?? false,
     ...(callerSignal ? { signal: callerSignal } : {}),
     log,
   });

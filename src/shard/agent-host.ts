@@ -7,6 +7,7 @@ import { stripReplyFallback } from '../router/mentions.ts';
 import type { ConversationRef } from '../agents/runtime.ts';
 import { conversationFields, conversationOf } from './conversation.ts';
 import type { Delivery } from './protocol.ts';
+import type { ShardLimits } from './limits/shard-limits.ts';
 import type { ShardStore, StoredDelivery } from './store.ts';
 
 const TYPING_AFTER_MS = 300;
@@ -21,6 +22,8 @@ export interface AgentHostOptions {
   maxHops: number;
   maxInputChars: number;
   maxReplyChars: number;
+  /** Shard-wide turn slots, per-agent turns per minute and per-room reply budgets. */
+  limits?: ShardLimits;
   /** Estimated USD cost of a model call (price table from config); undefined when the model has no price. */
   costOf?: (model: string, usage: { inputTokens: number; outputTokens: number }) => number | undefined;
   /** Told when a delivery is finished (done, skipped or failed), so the router can forget it. */
@@ -104,7 +107,7 @@ export class AgentHost {
   }
 
   /** 'done', or why nothing was posted. */
-  private async answer(stored: StoredDelivery, log: Logger): Promise<'done' | 'hop limit' | 'not in the directory' | 'agent stayed silent'> {
+  private async answer(stored: StoredDelivery, log: Logger): Promise<'done' | 'hop limit' | 'not in the directory' | 'agent stayed silent' | 'room reply budget'> {
     const d = stored.delivery;
     const { org, matrix } = this.o;
     const agent = org.get(d.agentId);
@@ -122,6 +125,11 @@ export class AgentHost {
         ? `${body.slice(0, this.o.maxInputChars)}\n[message truncated: ${body.length} characters in all]`
         : body;
       const sender = org.get(d.event.sender);
+      const slot = await this.o.limits?.acquireTurn({ agentId: d.agentId, roomId: d.roomId, senderIsHuman: sender ? sender.human : true });
+      if (slot?.decision === 'skip') {
+        log.info({ reason: slot.reason }, 'reply skipped: room reply budget used up by agents');
+        return 'room reply budget';
+      }
       // Typing costs the homeserver two requests; show it only when the turn takes long enough for a person to notice.
       let typing: Promise<void> | undefined;
       const typingTimer = setTimeout(() => { typing = matrix.typing(d.agentId, d.roomId, true); }, TYPING_AFTER_MS);
@@ -135,6 +143,7 @@ export class AgentHost {
       } catch (err) {
         log.error({ err: (err as Error).message }, 'agent turn failed; sending an apology');
       } finally {
+        slot?.release(result ? { replied: !!result.reply } : {});
         clearTimeout(typingTimer);
         if (typing) await typing.then(() => matrix.typing(d.agentId, d.roomId, false));
       }

@@ -11,6 +11,7 @@ import type { LoadedRegistration } from '../router/registration.ts';
 import { AgentHost, type AgentHostOptions } from './agent-host.ts';
 import { bearerMatches, COMPLETIONS_PATH, DELIVERIES_PATH, HEARTBEAT_PATH, type Delivery, type ShardAnnouncement } from './protocol.ts';
 import { ShardStore } from './store.ts';
+import { ShardLimits, type LimitsInput } from './limits/index.ts';
 
 export interface ShardOptions {
   shardId: string;
@@ -29,6 +30,9 @@ export interface ShardOptions {
   /** Builds the agents' runtime once the shard can offer it services (messaging colleagues over Matrix). */
   runtime: (services: AgentServices) => AgentRuntime;
   maxHops?: number;
+  limits?: LimitsInput;
+  /** Queue figures of the rate-limited model providers, for /healthz. */
+  limitStats?: () => unknown;
   costOf?: AgentHostOptions['costOf'];
   maxBodyBytes?: number;
 }
@@ -53,7 +57,9 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   const provisioner = new UserProvisioner(bridge, opts.org, store.db);
   const matrix = new AgentMatrix(bridge, provisioner);
   const runtime = opts.runtime(new ColleagueMessenger({ bridge, matrix, provisioner, org: opts.org, db: store.db }));
+  const limits = new ShardLimits(opts.limits ? { limits: opts.limits } : {});
   const host = new AgentHost({
+    limits,
     org: opts.org, store, runtime, log, matrix,
     maxHops: opts.maxHops ?? 6,
     maxInputChars: 8000,
@@ -70,7 +76,8 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/healthz') {
-      send(res, 200, { ok: true, shardId: opts.shardId, deliveries: store.counts(), queues: host.queueDepths(), topUsage: store.usage(10) });
+      send(res, 200, { ok: true, shardId: opts.shardId, deliveries: store.counts(), queues: host.queueDepths(),
+        limits: limits.stats(), providers: opts.limitStats?.(), topUsage: store.usage(10) });
       return;
     }
     if (req.method === 'POST' && req.url === DELIVERIES_PATH) {

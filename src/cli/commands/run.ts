@@ -154,7 +154,8 @@ export function registerRunCommands(program: Command): void {
         dbPath: join(ctx.dataDir, 'shards', `${opts.id}.sqlite`),
         host: config.shards.host, port: opts.port ?? 0, heartbeatMs: config.shards.heartbeatMs,
         ...(config.shards.advertiseUrl ? { advertiseUrl: config.shards.advertiseUrl } : {}),
-        runtime: createRuntime(ctx, org),
+        ...createRuntime(ctx, org),
+        limits: config.limits,
         maxHops: config.agents.maxHops,
         costOf: costEstimator(ctx),
       });

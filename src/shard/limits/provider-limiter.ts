@@ -169,9 +169,12 @@ export class RateLimitedProvider implements ModelProvider {
     const until = Date.now() + ms;
     if (until <= this.#pausedUntil) return;
     this.#pausedUntil = until;
-    this.#gate.pause();
-    clearTimeout(this.#resumeTimer);
-    this.#resumeTimer = setTimeout(() => this.#gate.start(), ms);
+    // A pause too long to sit out is left to #admit, which fails each waiting call at once instead.
+    if (ms <= this.#maxPauseMs) {
+      this.#gate.pause();
+      clearTimeout(this.#resumeTimer);
+      this.#resumeTimer = setTimeout(() => this.#gate.start(), ms);
+    }
     this.#log.warn({ pauseMs: ms, agentId, queued: this.#queued }, 'provider throttled us; pausing all its calls');
   }
 

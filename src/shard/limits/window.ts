@@ -42,7 +42,6 @@ export class SlidingWindow {
    * window is empty, so a huge request is slowed, never refused.
    */
   msUntilFits(now: number, cap: number, need = 1): number {
-    this.#prune(now);
     let total = this.total(now);
     if (total + need <= cap || total === 0) return 0;
     for (const e of this.#entries) {
