@@ -27,6 +27,19 @@ describe('withProviderRetry', () => {
     expect(calls).toBe(3);
   });
 
+  it('leaves throttling to the caller when asked (a shard limiter pauses everyone instead), still retrying outages', async () => {
+    let calls = 0;
+    await expect(withProviderRetry(async () => { calls++; throw throttled(); }, { retries: 5, minDelayMs: 1, throttledToCaller: true }))
+      .rejects.toMatchObject({ kind: 'throttled' });
+    expect(calls).toBe(1);
+    calls = 0;
+    const value = await withProviderRetry(async () => {
+      if (++calls < 2) throw new ProviderError('503', { kind: 'unavailable', provider: 'test' });
+      return 'ok';
+    }, { retries: 5, minDelayMs: 1, maxDelayMs: 2, throttledToCaller: true });
+    expect(value).toBe('ok');
+  });
+
   it('does not retry non-retryable or foreign errors, and rethrows them unchanged', async () => {
     for (const error of [new ProviderError('no', { kind: 'auth', provider: 'test' }), new Error('bug')]) {
       let calls = 0;
