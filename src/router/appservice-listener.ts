@@ -67,7 +67,11 @@ export class DurableAppService extends (AppService as unknown as OverridableAppS
       res.status(500).send({ errcode: 'M_UNKNOWN', error: 'storage unavailable' });
       return;
     }
-    if (result.duplicateTransaction) this.log.debug({ txnId }, 'duplicate transaction acknowledged');
+    if (result.duplicateTransaction && result.accepted > 0) {
+      this.log.info({ txnId, accepted: result.accepted }, 'known transaction id with new events (the homeserver restarted its numbering)');
+    } else if (result.duplicateTransaction) {
+      this.log.debug({ txnId }, 'duplicate transaction acknowledged');
+    }
     if (result.rejected > 0) this.log.warn({ txnId, rejected: result.rejected }, 'malformed events kept in rejected_events');
     res.send({});
     if (result.accepted > 0) this.onAccepted();

@@ -3,7 +3,13 @@ import type { RoomEvent } from './mentions.ts';
 
 export interface InboxItem { seq: number; event: RoomEvent; attempts: number }
 
-export interface AcceptResult { duplicateTransaction: boolean; accepted: number; rejected: number }
+export interface AcceptResult {
+  /** The transaction id was seen before. */
+  duplicateTransaction: boolean;
+  /** Events new to the inbox (a re-sent transaction has none). */
+  accepted: number;
+  rejected: number;
+}
 
 /** Why a transaction entry is not a usable Matrix event, or null when it is. */
 export function eventShapeProblem(ev: unknown): string | null {
@@ -21,7 +27,7 @@ export function eventShapeProblem(ev: unknown): string | null {
 function prepare(db: Db) {
   return {
     hasTxn: db.prepare('SELECT 1 FROM transactions WHERE txn_id = ?'),
-    addTxn: db.prepare('INSERT INTO transactions (txn_id, received_at, events) VALUES (?, ?, ?)'),
+    addTxn: db.prepare('INSERT OR REPLACE INTO transactions (txn_id, received_at, events) VALUES (?, ?, ?)'),
     addEvent: db.prepare('INSERT OR IGNORE INTO inbox (event_id, room_id, payload, received_at) VALUES (?, ?, ?, ?)'),
     reject: db.prepare('INSERT INTO rejected_events (txn_id, reason, payload, received_at) VALUES (?, ?, ?, ?)'),
     pending: db.prepare(`SELECT seq, payload, attempts FROM inbox WHERE state = 'pending' ORDER BY seq LIMIT ?`),
@@ -47,14 +53,20 @@ export class Inbox {
     this.stmts = prepare(db);
   }
 
+  /**
+   * Event ids, not transaction ids, decide what is new: Synapse on SQLite restarts its transaction numbering at 1
+   * when it restarts, so a known transaction id may carry new events. A genuinely re-sent transaction carries the
+   * same events and adds nothing.
+   */
   accept(txnId: string, events: unknown[]): AcceptResult {
     const now = Date.now();
     return this.db.transaction((): AcceptResult => {
-      if (this.stmts.hasTxn.get(txnId)) return { duplicateTransaction: true, accepted: 0, rejected: 0 };
+      const duplicateTransaction = this.stmts.hasTxn.get(txnId) !== undefined;
       let accepted = 0;
       let rejected = 0;
       for (const ev of events) {
         const problem = eventShapeProblem(ev);
+        if (problem && duplicateTransaction) continue; // kept the first time round
         if (problem) {
           this.stmts.reject.run(txnId, problem, JSON.stringify(ev) ?? 'undefined', now);
           rejected++;
@@ -64,7 +76,7 @@ export class Inbox {
         accepted += this.stmts.addEvent.run(e.event_id, e.room_id, JSON.stringify(e), now).changes;
       }
       this.stmts.addTxn.run(txnId, now, events.length);
-      return { duplicateTransaction: false, accepted, rejected };
+      return { duplicateTransaction, accepted, rejected };
     })();
   }
 

@@ -12,6 +12,13 @@ describe('router inbox', () => {
     expect(inbox.pending().map((i) => i.event.event_id)).toEqual(['$1', '$2']);
   });
 
+  it('accepts new events under a known transaction id: Synapse on SQLite restarts its numbering when it restarts', () => {
+    const inbox = new Inbox(openRouterStore(':memory:'));
+    inbox.accept('1', [msg('$before-restart')]);
+    expect(inbox.accept('1', [msg('$after-restart')])).toEqual({ duplicateTransaction: true, accepted: 1, rejected: 0 });
+    expect(inbox.pending().map((i) => i.event.event_id)).toEqual(['$before-restart', '$after-restart']);
+  });
+
   it('does not queue an event twice when it arrives in a different transaction', () => {
     const inbox = new Inbox(openRouterStore(':memory:'));
     inbox.accept('t1', [msg('$1')]);
