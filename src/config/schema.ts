@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { limitsSchema } from '../shard/limits/config.ts';
+import { liveAgentsSchema } from '../provision/live.ts';
 
 const port = z.number().int().min(1).max(65535);
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL such as http://127.0.0.1:8008');
@@ -17,7 +18,9 @@ export const fleetConfigSchema = z.object({
     seed: z.number().int().default(42),
     file: z.string().optional(),
     humans: z.array(z.string()).default([]),
-  }).default({ seed: 42, humans: [] }),
+    /** Human admins besides the CEO: power 100 in the company's rooms, members of #fleet-admin. */
+    admins: z.array(z.string()).default([]),
+  }).prefault({}),
   homeserver: z.object({
     url: z.union([httpUrl, z.literal('')]).default(''),
     local: z.object({
@@ -61,6 +64,8 @@ export const fleetConfigSchema = z.object({
     dataDir: z.string().min(1),
     /** Agents stop auto-replying to a message that has travelled this many agent-to-agent hops. */
     maxHops: z.number().int().min(1).max(100).default(6),
+    /** Which employees are live agents: all, none, a list of ids, or counts per department and level. */
+    live: liveAgentsSchema.default('all'),
   }),
   model: z.object({
     /** Validated in full by the providers' own schema (providerConfigSchema) when a shard starts. */

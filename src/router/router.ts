@@ -6,6 +6,8 @@ import { componentLogger } from '../log.ts';
 import { createBridge } from '../matrix/bridge.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
 import { HandedDeliveries } from './handed.ts';
+import { NotStaffed } from './not-staffed.ts';
+import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { AdminRoom } from '../admin/admin-room.ts';
 import { bearerMatches, COMPLETIONS_PATH, HEARTBEAT_PATH, SCALE_PATH, type Delivery, type ShardAnnouncement } from '../shard/protocol.ts';
 import { DurableAppService } from './appservice-listener.ts';
@@ -29,6 +31,8 @@ export interface RouterOptions {
   host: string;
   port: number;
   deadShardAfterMs: number;
+  /** Employees with a live agent; a message to anyone else gets a "not staffed" notice. Default: everyone. */
+  live?: ReadonlySet<string>;
   /** Whatever runs the shards (local processes, ECS); lets `./fleet scale N` change their number live. */
   scaleShards?: (count: number) => Promise<void>;
 }
@@ -53,6 +57,8 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const handed = new HandedDeliveries(db);
   const { org } = opts;
 
+  const notStaffed = new NotStaffed({ db, org, live: opts.live, send: (agentId, roomId, content, txnId) =>
+    agentSend(bridge, provisioner, agentId, roomId, content, txnId) });
   let provisioner!: UserProvisioner;
   let admin!: AdminRoom;
   let bridge!: Bridge;
@@ -115,7 +121,8 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     const placement = registry.current();
     for (const item of items) {
       try {
-        const deliveries = ((await bridgeOnEvent(item.event)) ?? []) as Delivery[];
+        const routed = ((await bridgeOnEvent(item.event)) ?? []) as Delivery[];
+        const deliveries = await notStaffed.filter(routed);
         for (const delivery of deliveries) {
           const shard = placement.shardFor(delivery.agentId);
           if (!shard) failed.set(item.seq, 'no live shard');
@@ -263,4 +270,8 @@ async function usageAcrossShards(urls: string[]): Promise<UsageRow[]> {
     }
   }));
   return rows.flat().sort((a, b) => b.costUsd - a.costUsd || (b.inputTokens + b.outputTokens) - (a.inputTokens + a.outputTokens));
+}
+
+function agentSend(bridge: Bridge, provisioner: UserProvisioner, agentId: string, roomId: string, content: Record<string, unknown>, txnId: string): Promise<string> {
+  return new AgentMatrix(bridge, provisioner).send(agentId, roomId, content, txnId);
 }

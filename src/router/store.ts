@@ -38,6 +38,11 @@ const migrations: Migration[] = [
     );
     CREATE INDEX handed_shard ON handed (shard_id, seq);
   `),
+  (db) => db.exec(`
+    -- "Not staffed" notices sent, so an employee without an agent says so once per room and day, not per message.
+    CREATE TABLE not_staffed_notices (room_id TEXT NOT NULL, agent_id TEXT NOT NULL, day TEXT NOT NULL,
+      PRIMARY KEY (room_id, agent_id, day));
+  `),
 ];
 
 export function openRouterStore(path: string): Db {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBenchCommand } from '../../bench/command.ts';
 import { registerOrgCommands } from './org.ts';
 import { registerPlacementCommands } from './placement.ts';
+import { registerProvisionCommand } from './provision.ts';
 import { registerRegistrationCommand } from './registration.ts';
 import { registerRunCommands } from './run.ts';
 import { registerTestCommand } from './test.ts';
@@ -11,6 +12,7 @@ export function registerCommands(program: Command): void {
   registerTestCommand(program);
   registerOrgCommands(program);
   registerPlacementCommands(program);
+  registerProvisionCommand(program);
   registerRegistrationCommand(program);
   registerBenchCommand(program);
 }

@@ -13,6 +13,7 @@ import { fleetContext, orgFor, secretFromEnvOrFile, type FleetContext } from '..
 import { freshRegistration } from './registration.ts';
 import { startHomeserver } from '../homeserver.ts';
 import { costEstimator, createRuntime, startModelService } from '../model.ts';
+import { liveAgents, provision, summary } from './provision.ts';
 
 const log = componentLogger('cli');
 
@@ -88,17 +89,19 @@ export function registerRunCommands(program: Command): void {
         dbPath: join(ctx.dataDir, 'router.sqlite'),
         host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
         scaleShards: (count) => driver.scale(count),
+        live: liveAgents(ctx, org),
       });
       const link = await router.verifyLink();
       if (!link.ok) console.error(`warning: the homeserver cannot reach the router: ${link.explanation}`);
       const shards = opts.shards ?? config.shards.count;
       await driver.scale(shards);
       await waitForShards(router.registry, shards);
+      const provisioned = await provision(ctx, org, registration, hs.url);
 
       const sample = org.agents()[0]!;
       console.log([
         '',
-        `Open Claw Fleet is up: ${org.size} people on ${config.domain}, ${shards} shard(s).`,
+        `Open Claw Fleet is up: ${org.size} people on ${config.domain}, ${shards} shard(s); ${summary(provisioned)}.`,
         `  Homeserver:  ${hs.url}   (server name ${config.domain})`,
         `  Log in as:   ${hs.ceo.userId}${hs.ceo.password ? `   password: ${hs.ceo.password}   (shown once)` : ''}`,
         `  Then start a direct chat with any employee, e.g. ${sample.matrixId} (${sample.name}, ${sample.title}).`,
@@ -131,6 +134,7 @@ export function registerRunCommands(program: Command): void {
         shardSecret: shardSecretFor(ctx), dbPath: join(ctx.dataDir, 'router.sqlite'),
         host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
         ...(shards.scale ? { scaleShards: shards.scale } : {}),
+        live: liveAgents(ctx, orgFor(config, ctx.root)),
       });
       await router.verifyLink();
       await stopOnSignal(async () => {

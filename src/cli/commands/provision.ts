@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { provisionOrg, selectLiveAgents, type ProvisionResult } from '../../provision/index.ts';
+import type { OrgDirectory } from '../../org/directory.ts';
+import type { LoadedRegistration } from '../../router/registration.ts';
+import { fleetContext, orgFor, type FleetContext } from '../context.ts';
+import { ensureRegistration } from './run.ts';
+
+export function liveAgents(ctx: FleetContext, org: OrgDirectory): Set<string> {
+  return selectLiveAgents(org, ctx.config.agents.live);
+}
+
+/** Puts the org on the homeserver (users, rooms, spaces, power levels, memberships); a no-op when nothing changed. */
+export async function provision(ctx: FleetContext, org: OrgDirectory, registration: LoadedRegistration, homeserverUrl: string): Promise<ProvisionResult> {
+  return provisionOrg({
+    org, registration, homeserverUrl, dataDir: ctx.dataDir,
+    live: liveAgents(ctx, org),
+    admins: ctx.config.org.admins,
+  });
+}
+
+export function summary(r: ProvisionResult): string {
+  const made = Object.entries(r.created).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing new';
+  const gone = Object.entries(r.removed).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  return `provisioned in ${(r.durationMs / 1000).toFixed(1)} s: ${made}${gone ? `; removed ${gone}` : ''}; ${r.unchanged} unchanged`
+    + (r.failed ? `; ${r.failed} step(s) failed — run again to resume` : '');
+}
+
+export function registerProvisionCommand(program: Command): void {
+  program.command('provision')
+    .description('put the org on the homeserver: users, rooms, spaces, power levels, memberships (idempotent, resumable)')
+    .action(async () => {
+      const ctx = fleetContext();
+      const org = orgFor(ctx.config, ctx.root);
+      const url = ctx.config.homeserver.url || `http://127.0.0.1:${ctx.config.homeserver.local.port}`;
+      const reachable = await fetch(new URL('/_matrix/client/versions', url), { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);
+      if (!reachable) throw new Error(`no homeserver answers at ${url}: start the fleet with ./fleet up (it provisions too), or set homeserver.url`);
+      const result = await provision(ctx, org, ensureRegistration(ctx), url);
+      console.log(summary(result));
+      if (result.failed) process.exitCode = 1;
+    });
+}
