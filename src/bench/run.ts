@@ -17,6 +17,8 @@ import { NEEDS_FLEET, SCENARIOS, type BenchReport, type BenchResult, type BenchS
 const log = componentLogger('bench');
 
 export interface RunBenchOptions {
+  /** The org the provisioning scenario puts on its homeserver; default `org` (smoke tests use a small one). */
+  provisioningOrg?: OrgDirectory;
   /** Run in the canonical order whatever order they are given in. */
   scenarios: readonly ScenarioName[];
   sizes: BenchSizes;
@@ -88,7 +90,8 @@ export async function runBench(opts: RunBenchOptions): Promise<RunBenchOutcome> 
       case 'latency': return latencyScenario(await startFleet(), opts.sizes.latency, progress);
       case 'throughput': return throughputScenario(await startFleet(), opts.sizes.throughput, progress);
       case 'capacity': return capacityScenario(opts.sizes.capacity, progress);
-      case 'provisioning': return provisioningScenario();
+      case 'provisioning': return provisioningScenario({ org: opts.provisioningOrg ?? opts.org, config: opts.config, cacheDir: opts.cacheDir,
+        instance: opts.synapseInstance, workDir, progress });
       case 'rescale': return rescaleScenario(opts.org);
     }
   };
