@@ -1,13 +1,2 @@
-import { createServer } from 'node:net';
-
-/** A port free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// One implementation for the bench and the tests.
+export { freePort } from '../../src/bench/processes.ts';
