@@ -80,7 +80,8 @@ export function retryAfterMsFromHeaders(headers: Headers, now: number = Date.now
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** setTimeout as a promise that an AbortSignal can cut short, rejecting with the signal's own reason. */
+export function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const onAbort = (): void => {
