@@ -2,8 +2,13 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { registerCommands } from './commands/index.ts';
 
-/** Errors whose message tells a person what to fix; anything else is a bug and gets its stack. */
-const ACTIONABLE = new Set(['ConfigError', 'RegistrationError', 'OrgValidationError', 'OrgLoadError', 'HomeserverError']);
+/**
+ * Errors whose message tells a person what to fix: our own error classes, and plain Errors thrown on purpose with a
+ * message for people. TypeErrors and the like are bugs and get their stack.
+ */
+const ACTIONABLE = new Set(['ConfigError', 'RegistrationError', 'OrgValidationError', 'WorkspacePathError', 'RunTaskFailedError']);
+const isActionable = (err: unknown): boolean =>
+  err instanceof Error && (ACTIONABLE.has(err.name) || Object.getPrototypeOf(err) === Error.prototype);
 
 // `./fleet org list | head` closes the pipe early; that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -21,7 +26,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   // Errors a person can act on are printed plainly, without a stack trace.
-  if (err instanceof ConfigError || ACTIONABLE.has((err as Error)?.name)) {
+  if (err instanceof ConfigError || isActionable(err)) {
     console.error((err as Error).message);
   } else {
     console.error(err);

@@ -32,7 +32,7 @@ export function ensureRegistration(ctx: FleetContext): LoadedRegistration {
       return { registration: AppServiceRegistration.fromObject(raw as never), id: ctx.config.appservice.id, asToken, hsToken,
         senderLocalpart: ctx.config.appservice.senderLocalpart, url: ctx.config.router.url };
     }
-    writeRegistration(ctx.registrationPath, freshRegistration(ctx.root, ctx.config));
+    writeRegistration(ctx.registrationPath, freshRegistration(ctx.config));
     log.info({ path: ctx.registrationPath }, 'wrote appservice registration with fresh tokens');
   }
   return loadRegistration(ctx.registrationPath);
