@@ -64,13 +64,18 @@ export function loadRegistration(path: string, env: NodeJS.ProcessEnv = process.
   }
   if (env.FLEET_AS_TOKEN) raw.as_token = env.FLEET_AS_TOKEN;
   if (env.FLEET_HS_TOKEN) raw.hs_token = env.FLEET_HS_TOKEN;
+  return toLoadedRegistration(raw, path);
+}
+
+/** Checks a registration's content (from a file, or built from config and env) and wraps it for the bridge. */
+export function toLoadedRegistration(raw: Record<string, unknown>, source: string): LoadedRegistration {
   for (const key of ['id', 'as_token', 'hs_token', 'sender_localpart', 'url'] as const) {
-    if (typeof raw[key] !== 'string' || raw[key] === '') throw new RegistrationError(`appservice registration ${path}: "${key}" is missing`);
+    if (typeof raw[key] !== 'string' || raw[key] === '') throw new RegistrationError(`appservice registration ${source}: "${key}" is missing`);
   }
   if (raw.as_token === PLACEHOLDER_TOKEN || raw.hs_token === PLACEHOLDER_TOKEN) {
-    throw new RegistrationError(`appservice registration ${path} still has placeholder tokens: run \`./fleet registration\``);
+    throw new RegistrationError(`appservice registration ${source} still has placeholder tokens: run \`./fleet registration\``);
   }
-  if (raw.as_token === raw.hs_token) throw new RegistrationError(`appservice registration ${path}: as_token and hs_token must differ`);
+  if (raw.as_token === raw.hs_token) throw new RegistrationError(`appservice registration ${source}: as_token and hs_token must differ`);
   const registration = AppServiceRegistration.fromObject(raw as never);
   return {
     registration,

@@ -57,8 +57,9 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const handed = new HandedDeliveries(db);
   const { org } = opts;
 
+  let agents!: AgentMatrix;
   const notStaffed = new NotStaffed({ db, org, live: opts.live, send: (agentId, roomId, content, txnId) =>
-    agentSend(bridge, provisioner, agentId, roomId, content, txnId) });
+    agents.send(agentId, roomId, content, txnId) });
   let provisioner!: UserProvisioner;
   let admin!: AdminRoom;
   let bridge!: Bridge;
@@ -102,6 +103,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     },
   });
   provisioner = new UserProvisioner(bridge, org, db);
+  agents = new AgentMatrix(bridge, provisioner);
   admin = new AdminRoom({
     bridge, org, log: log.child({ component: 'admin' }),
     ctx: {
@@ -270,8 +272,4 @@ async function usageAcrossShards(urls: string[]): Promise<UsageRow[]> {
     }
   }));
   return rows.flat().sort((a, b) => b.costUsd - a.costUsd || (b.inputTokens + b.outputTokens) - (a.inputTokens + a.outputTokens));
-}
-
-function agentSend(bridge: Bridge, provisioner: UserProvisioner, agentId: string, roomId: string, content: Record<string, unknown>, txnId: string): Promise<string> {
-  return new AgentMatrix(bridge, provisioner).send(agentId, roomId, content, txnId);
 }

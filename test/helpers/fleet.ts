@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppServiceRegistration } from 'matrix-appservice-bridge';
 import { SimpleAgentRuntime } from '../../src/agents/simple-runtime.ts';
 import { OpenClawAgentRuntime } from '../../src/agents/openclaw/index.ts';
 import type { AgentRuntime, AgentServices } from '../../src/agents/runtime.ts';
@@ -10,7 +9,7 @@ import { OrgDirectory } from '../../src/org/directory.ts';
 import { OpenAICompatibleProvider, startScriptedModelServer, type ScriptedModelServer } from '../../src/providers/index.ts';
 import type { LoadedRegistration } from '../../src/router/registration.ts';
 import { startRouter, type RunningRouter } from '../../src/router/router.ts';
-import { buildRegistration } from '../../src/router/registration.ts';
+import { buildRegistration, toLoadedRegistration } from '../../src/router/registration.ts';
 import { startShard, type RunningShard } from '../../src/shard/shard.ts';
 import { testHomeserver, type TestHomeserver } from './homeserver.ts';
 import { freePort } from './ports.ts';
@@ -24,8 +23,8 @@ export function testOrg(domain: string): OrgDirectory {
 
 export function testRegistration(hs: TestHomeserver): LoadedRegistration {
   const r = hs.registration;
-  const raw = buildRegistration({ id: r.id, url: r.url, domain: hs.serverName, senderLocalpart: r.senderLocalpart, asToken: r.asToken, hsToken: r.hsToken });
-  return { registration: AppServiceRegistration.fromObject(raw as never), id: r.id, asToken: r.asToken, hsToken: r.hsToken, senderLocalpart: r.senderLocalpart, url: r.url };
+  return toLoadedRegistration(buildRegistration({ id: r.id, url: r.url, domain: hs.serverName, senderLocalpart: r.senderLocalpart,
+    asToken: r.asToken, hsToken: r.hsToken }), 'the test registration');
 }
 
 /** The production agent runtime (OpenClaw loop, workspaces under the fleet's data dir) on the scripted model server. */

@@ -2,9 +2,8 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRouter } from '../../router/router.ts';
-import { AppServiceRegistration } from 'matrix-appservice-bridge';
 import { ConfigError } from '../../config/load.ts';
-import { buildRegistration, loadRegistration, writeRegistration, type LoadedRegistration } from '../../router/registration.ts';
+import { buildRegistration, loadRegistration, toLoadedRegistration, writeRegistration, type LoadedRegistration } from '../../router/registration.ts';
 import { EcsShardDriver } from '../../shard/drivers/ecs.ts';
 import { startShard } from '../../shard/shard.ts';
 import { LocalShardDriver } from '../../shard/drivers/local.ts';
@@ -27,10 +26,8 @@ export function ensureRegistration(ctx: FleetContext): LoadedRegistration {
   if (!existsSync(ctx.registrationPath)) {
     const { FLEET_AS_TOKEN: asToken, FLEET_HS_TOKEN: hsToken } = process.env;
     if (asToken && hsToken) {
-      const raw = buildRegistration({ id: ctx.config.appservice.id, url: ctx.config.router.url, domain: ctx.config.domain,
-        senderLocalpart: ctx.config.appservice.senderLocalpart, asToken, hsToken });
-      return { registration: AppServiceRegistration.fromObject(raw as never), id: ctx.config.appservice.id, asToken, hsToken,
-        senderLocalpart: ctx.config.appservice.senderLocalpart, url: ctx.config.router.url };
+      return toLoadedRegistration(buildRegistration({ id: ctx.config.appservice.id, url: ctx.config.router.url, domain: ctx.config.domain,
+        senderLocalpart: ctx.config.appservice.senderLocalpart, asToken, hsToken }), 'FLEET_AS_TOKEN/FLEET_HS_TOKEN');
     }
     writeRegistration(ctx.registrationPath, freshRegistration(ctx.config));
     log.info({ path: ctx.registrationPath }, 'wrote appservice registration with fresh tokens');
