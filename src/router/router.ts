@@ -108,7 +108,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     bridge, org, log: log.child({ component: 'admin' }),
     ctx: {
       org,
-      shards: () => { const w = handed.countsByShard(); return registry.list().map((s) => ({ shardId: s.shardId, url: s.url, unfinished: w[s.shardId] ?? 0 })); },
+      shards: () => shardStatus(registry, handed),
       inbox: () => inbox.counts(),
       ...(opts.scaleShards ? { scale: opts.scaleShards } : {}),
       usage: () => usageAcrossShards(registry.list().map((s) => s.url)),
@@ -254,8 +254,7 @@ function installInternalApi(listener: DurableAppService, registry: ShardRegistry
     res.send({ ok: true });
   });
   app.get('/healthz', (_req: Request, res: Response) => {
-    const working = handed.countsByShard();
-    res.send({ ok: true, inbox: inbox.counts(), shards: registry.list().map((s) => ({ shardId: s.shardId, url: s.url, unfinished: working[s.shardId] ?? 0 })) });
+    res.send({ ok: true, inbox: inbox.counts(), shards: shardStatus(registry, handed) });
   });
 }
 
@@ -272,4 +271,10 @@ async function usageAcrossShards(urls: string[]): Promise<UsageRow[]> {
     }
   }));
   return rows.flat().sort((a, b) => b.costUsd - a.costUsd || (b.inputTokens + b.outputTokens) - (a.inputTokens + a.outputTokens));
+}
+
+/** Live shards with how many deliveries each holds unfinished (healthz, admin status). */
+function shardStatus(registry: ShardRegistry, handed: HandedDeliveries): Array<{ shardId: string; url: string; unfinished: number }> {
+  const working = handed.countsByShard();
+  return registry.list().map((s) => ({ shardId: s.shardId, url: s.url, unfinished: working[s.shardId] ?? 0 }));
 }
