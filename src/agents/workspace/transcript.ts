@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../store/atomic-write.ts';
 import type { ToolActivity } from '../runtime.ts';
 
 /** One exchange in a room: what the agent was told and what it said back (null: it stayed silent). */
@@ -78,7 +79,5 @@ export function appendTurn(file: string, transcript: Transcript, turn: Transcrip
     ...(transcript.summary ? [JSON.stringify({ kind: 'summary', text: transcript.summary })] : []),
     ...transcript.turns.map((t) => JSON.stringify({ kind: 'turn', ...t })),
   ];
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, `${lines.join('\n')}\n`);
-  renameSync(tmp, file);
+  writeFileAtomic(file, `${lines.join('\n')}\n`);
 }

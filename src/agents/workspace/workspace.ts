@@ -1,7 +1,8 @@
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { OrgDirectory } from '../../org/directory.ts';
 import type { Person } from '../../org/types.ts';
+import { writeFileAtomic } from '../../store/atomic-write.ts';
 import { AGENTS_MD, identityMarkdown, SOUL_MD } from './identity-files.ts';
 import { searchNotes, type NoteHit } from './notes.ts';
 import { resolveInside } from './safe-path.ts';
@@ -50,9 +51,7 @@ export class AgentWorkspace {
   write(rel: string, text: string): void {
     const file = this.path(rel);
     mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    writeFileAtomic(file, text);
   }
 
   append(rel: string, text: string): void {
