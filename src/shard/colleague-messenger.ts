@@ -6,7 +6,7 @@ import type { UserProvisioner } from '../matrix/provisioning.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import { withMatrixRetry } from '../matrix/retry.ts';
 import type { Db } from '../store/sqlite.ts';
-import { conversationFields } from './conversation.ts';
+import { conversationFields, HOP_KEY } from './conversation.ts';
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -37,17 +37,18 @@ export class ColleagueMessenger implements AgentServices {
     const colleague = this.org.get(to);
     if (!colleague || colleague.human || !this.org.isAgent(from)) throw new Error(`${to} is not a colleague this agent can message`);
     const roomId = (opts.roomId && (await this.bothIn(opts.roomId, from, to))) ? opts.roomId : await this.directRoom(from, to);
-    const conv = opts.conversation ?? { rootEventId: '', rootRoomId: roomId, rootSender: from, hop: 0 };
+    const conv = opts.conversation;
     const content = {
       msgtype: 'm.text',
       body: `${colleague.name}: ${text}`,
       format: 'org.matrix.custom.html',
       formatted_body: `<a href="https://matrix.to/#/${encodeURIComponent(to)}">${escapeHtml(colleague.name)}</a>: ${escapeHtml(text)}`,
       'm.mentions': { user_ids: [to] },
-      ...conversationFields(conv),
+      // Outside any conversation the message starts one, one hop from whoever receives it.
+      ...(conv ? conversationFields(conv) : { [HOP_KEY]: 1 }),
     };
     // Same request in the same conversation → same transaction id, so a retried turn does not ask twice.
-    const txnId = `ocf.mc.${createHash('sha256').update([from, to, text, conv.rootEventId, String(conv.hop)].join('\0')).digest('base64url').slice(0, 32)}`;
+    const txnId = `ocf.mc.${createHash('sha256').update([from, to, text, conv?.rootEventId ?? '', String(conv?.hop ?? 0)].join('\0')).digest('base64url').slice(0, 32)}`;
     const eventId = await this.matrix.send(from, roomId, content, txnId);
     return { roomId, eventId };
   }
