@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { limitsSchema } from '../shard/limits/config.ts';
 import { liveAgentsSchema } from '../provision/live.ts';
+import { routingSchema } from '../router/mentions/limits.ts';
 
 const port = z.number().int().min(1).max(65535);
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL such as http://127.0.0.1:8008');
@@ -75,6 +76,8 @@ export const fleetConfigSchema = z.object({
   }).passthrough(),
   /** Rate limits: shard-wide turns, per-agent turns per minute, per-room reply budgets, per-provider rpm/tpm. */
   limits: limitsSchema.prefault({}),
+  /** Fan-out bounds of mention detection: agents addressed per event, rooms where names in the text count. */
+  routing: routingSchema.prefault({}),
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }).default({ level: 'info' }),
 });
 

@@ -2,14 +2,20 @@
  * Decides which virtual employees a room event addresses. Runs on every event the homeserver pushes, so it reads the
  * content defensively (clients send anything), parses no HTML and compiles no regex per event.
  *
- * Precedence of reasons (an agent is reported once, with the first that applies):
+ * Precedence of reasons (an agent is reported once, with the first that applies; the cap keeps the first ones):
  *   dm > m.mentions > pill > reply > plain-text
+ *
+ * Intentional mentions (spec v1.7 "User and room mentions", MSC3952): when the event carries `m.mentions`, it is
+ * authoritative, so neither pills nor names in the text count. Only agents joined or invited in the room are
+ * addressed: the homeserver notifies only members too, and an agent outside the room could not even read it.
  */
 import { stripReplyFallback, stripReplyFallbackHtml } from './mentions/fallback.ts';
+import { DEFAULT_ROUTING_LIMITS, type RoutingLimits } from './mentions/limits.ts';
 import { pillTargets } from './mentions/pills.ts';
 import { LegacyMentionText } from './mentions/plain-text.ts';
 
 export { stripReplyFallback, stripReplyFallbackHtml, pillTargets };
+export { DEFAULT_MAX_AGENTS_PER_EVENT, type RoutingLimits } from './mentions/limits.ts';
 
 export interface RoomEvent {
   event_id: string;
@@ -29,10 +35,12 @@ export interface MentionContext {
   displayNameOf(userId: string): string | undefined;
   /** user ids currently joined or invited in the room. */
   roomMembers: readonly string[];
-  /** the room is a direct chat (flagged is_direct, or exactly two members). */
+  /** the caller takes the room for a direct chat; it counts as one only while it has two members (isDirectChat). */
   isDirectRoom: boolean;
   /** sender of the event this one replies to (m.in_reply_to), when the caller could resolve it. */
   repliedToSender?: string;
+  /** fan-out bounds (config `routing`); the defaults when absent. */
+  limits?: Partial<RoutingLimits>;
 }
 
 export type MentionReason = 'dm' | 'm.mentions' | 'pill' | 'reply' | 'plain-text';
@@ -40,6 +48,23 @@ export type MentionReason = 'dm' | 'm.mentions' | 'pill' | 'reply' | 'plain-text
 export interface Addressed {
   agentId: string;
   reason: MentionReason;
+}
+
+/** Whom an event addresses, and the agents it named that are not woken. */
+export interface Addressing {
+  addressed: Addressed[];
+  /** Agents named by m.mentions, a pill or a reply who are neither joined nor invited in the room. */
+  notInRoom: string[];
+  /** Agents past limits.maxAgentsPerEvent (name matching stops at the first one). */
+  overCap: string[];
+}
+
+/**
+ * A direct chat is a conversation of two. `is_direct` only says what the inviter meant when the room was made: a DM
+ * that grew into a group is a group, where agents answer when addressed, not all of them to every line.
+ */
+export function isDirectChat(memberCount: number): boolean {
+  return memberCount === 2;
 }
 
 const HTML_FORMAT = 'org.matrix.custom.html';
@@ -70,40 +95,58 @@ export function repliedEventId(event: RoomEvent): string | undefined {
   return typeof eventId === 'string' && eventId.length > 0 ? eventId : undefined;
 }
 
-/** Collects agents in discovery order; the first reason recorded for an agent wins. */
+/** Collects agents in discovery order; the first reason recorded for an agent wins, the first `cap` are kept. */
 class AddressedList {
   readonly items: Addressed[] = [];
+  readonly notInRoom: string[] = [];
+  readonly overCap: string[] = [];
   private readonly seen = new Set<string>();
-  private readonly sender: string;
-  private readonly isAgent: (userId: string) => boolean;
+  private members: ReadonlySet<string> | undefined; // built on first use: most events name nobody
+  private readonly event: RoomEvent;
+  private readonly ctx: MentionContext;
+  private readonly cap: number;
 
-  constructor(sender: string, isAgent: (userId: string) => boolean) {
-    this.sender = sender;
-    this.isAgent = isAgent;
+  constructor(event: RoomEvent, ctx: MentionContext, cap: number) {
+    this.event = event;
+    this.ctx = ctx;
+    this.cap = cap;
   }
 
   add(userId: unknown, reason: MentionReason): void {
-    if (typeof userId !== 'string' || userId === this.sender || this.seen.has(userId)) return;
-    if (!this.isAgent(userId)) return;
+    if (typeof userId !== 'string' || userId === this.event.sender || this.seen.has(userId)) return;
+    if (!this.ctx.isAgent(userId)) return;
     this.seen.add(userId);
-    this.items.push({ agentId: userId, reason });
+    this.members ??= new Set(this.ctx.roomMembers);
+    if (!this.members.has(userId)) this.notInRoom.push(userId);
+    else if (this.items.length >= this.cap) this.overCap.push(userId);
+    else this.items.push({ agentId: userId, reason });
+  }
+
+  result(): Addressing {
+    return { addressed: this.items, notInRoom: this.notInRoom, overCap: this.overCap };
   }
 }
 
 export function addressedAgents(event: RoomEvent, ctx: MentionContext): Addressed[] {
-  if (!isAnswerableMessage(event)) return [];
+  return addressing(event, ctx).addressed;
+}
+
+export function addressing(event: RoomEvent, ctx: MentionContext): Addressing {
+  const cap = ctx.limits?.maxAgentsPerEvent ?? DEFAULT_ROUTING_LIMITS.maxAgentsPerEvent;
+  const nameMatchMaxMembers = ctx.limits?.nameMatchMaxMembers ?? DEFAULT_ROUTING_LIMITS.nameMatchMaxMembers;
+  const found = new AddressedList(event, ctx, cap);
+  if (!isAnswerableMessage(event)) return found.result();
   const content = event.content;
-  const found = new AddressedList(event.sender, (userId) => ctx.isAgent(userId));
   const mentions = content['m.mentions'];
 
   if (isEdit(event)) {
     // Per spec the edit's top-level m.mentions lists only users newly mentioned by the edit, while m.new_content
     // repeats everyone; reading m.new_content (or re-scanning the text) would wake agents twice for one message.
     addUserIds(found, mentions);
-    return found.items;
+    return found.result();
   }
 
-  if (ctx.isDirectRoom) {
+  if (ctx.isDirectRoom && isDirectChat(ctx.roomMembers.length)) {
     for (const member of ctx.roomMembers) found.add(member, 'dm');
   }
 
@@ -111,22 +154,24 @@ export function addressedAgents(event: RoomEvent, ctx: MentionContext): Addresse
   // one of them answer at once (a reply storm costing an LLM call each). Agents answer only when named individually.
   addUserIds(found, mentions);
 
+  // Clients that send m.mentions (even an empty one) have told us exactly whom they mean; guessing from pills or the
+  // text on top would re-introduce the accidental pings MSC3952 removed. Only legacy clients get them.
+  const legacyClient = mentions === undefined;
   const formattedBody = content['formatted_body'];
-  if (content['format'] === HTML_FORMAT && typeof formattedBody === 'string') {
+  if (legacyClient && content['format'] === HTML_FORMAT && typeof formattedBody === 'string') {
     for (const target of pillTargets(stripReplyFallbackHtml(formattedBody))) found.add(target, 'pill');
   }
 
+  // A reply is a relation, not a guess from the text: it addresses the replied-to agent whatever m.mentions says.
   const inReplyTo = repliedEventId(event);
   if (inReplyTo !== undefined && ctx.repliedToSender !== undefined) found.add(ctx.repliedToSender, 'reply');
 
-  // Clients that send m.mentions (even an empty one) have told us exactly whom they mean; guessing from the text on
-  // top would re-introduce the accidental pings MSC3952 removed. Only legacy clients get name matching.
-  if (mentions === undefined) {
+  if (legacyClient && ctx.roomMembers.length <= nameMatchMaxMembers) {
     const body = content['body'] as string; // checked by isAnswerableMessage
     const text = hasReplyRelation(event) ? stripReplyFallback(body) : body;
     addPlainTextMentions(found, text, event.sender, ctx);
   }
-  return found.items;
+  return found.result();
 }
 
 /** A message a person could expect an answer to: not state, not redacted, not a bot notice, has a text body. */
@@ -158,5 +203,6 @@ function addPlainTextMentions(found: AddressedList, text: string, sender: string
     if (typeof member !== 'string' || member === sender || !ctx.isAgent(member)) continue;
     legacyText ??= new LegacyMentionText(text);
     if (legacyText.mentions(member, ctx.displayNameOf(member))) found.add(member, 'plain-text');
+    if (found.overCap.length > 0) return; // the rest could not be woken anyway
   }
 }

@@ -9,6 +9,7 @@ function prepare(db: Db) {
     setMember: db.prepare(`INSERT INTO members (room_id, user_id, membership) VALUES (?, ?, ?)
       ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership`),
     present: db.prepare(`SELECT user_id FROM members WHERE room_id = ? AND membership IN ('join', 'invite') ORDER BY user_id`),
+    presentCount: db.prepare(`SELECT COUNT(*) AS n FROM members WHERE room_id = ? AND membership IN ('join', 'invite')`),
     joined: db.prepare(`SELECT user_id FROM members WHERE room_id = ? AND membership = 'join' ORDER BY user_id`),
     rememberSender: db.prepare('INSERT OR IGNORE INTO event_senders (event_id, sender, at) VALUES (?, ?, ?)'),
     senderOf: db.prepare('SELECT sender FROM event_senders WHERE event_id = ?'),
@@ -34,6 +35,10 @@ export class RoomDirectory {
     this.stmts.setMember.run(roomId, userId, membership);
   }
 
+  /**
+   * Records the inviter's is_direct flag. Routing does not read it (a room is a DM while it has two members, see
+   * isDirectChat): only the routing benchmark still sets it.
+   */
   markDirect(roomId: string): void {
     this.stmts.setDirect.run(roomId);
   }
@@ -50,14 +55,13 @@ export class RoomDirectory {
     return row?.members_known === 1;
   }
 
-  isDirect(roomId: string): boolean {
-    const row = this.stmts.room.get(roomId) as { is_direct: number } | undefined;
-    return row?.is_direct === 1;
-  }
-
   /** Joined and invited members: an invited agent is about to join and is addressed by a DM already. */
   present(roomId: string): string[] {
     return (this.stmts.present.all(roomId) as Array<{ user_id: string }>).map((r) => r.user_id);
+  }
+
+  presentCount(roomId: string): number {
+    return (this.stmts.presentCount.get(roomId) as { n: number }).n;
   }
 
   joined(roomId: string): string[] {

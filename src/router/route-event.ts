@@ -1,6 +1,8 @@
+import { componentLogger, type Logger } from '../log.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import { deliveryId, type Delivery } from '../shard/protocol.ts';
-import { addressedAgents, repliedEventId, type RoomEvent } from './mentions.ts';
+import { addressing, isDirectChat, repliedEventId, type Addressing, type RoomEvent } from './mentions.ts';
+import { DEFAULT_ROUTING_LIMITS, type RoutingLimits } from './mentions/limits.ts';
 import type { Membership, RoomDirectory } from './rooms.ts';
 
 export interface RouteDeps {
@@ -10,21 +12,32 @@ export interface RouteDeps {
   fetchJoinedMembers(roomId: string, asAgent: string): Promise<string[] | undefined>;
   /** Sender of an event we have not seen (replies to old messages). */
   fetchEventSender(roomId: string, eventId: string, asAgent: string): Promise<string | undefined>;
+  /** Fan-out bounds (config `routing`); the defaults when absent. */
+  limits?: RoutingLimits;
+  log?: Logger;
 }
+
+/** How many of the agents not woken a log line names; the count is always given. */
+const LOGGED_IDS = 5;
 
 const MEMBERSHIPS = new Set<Membership>(['join', 'invite', 'leave', 'ban', 'knock']);
 
 /**
  * Turns one homeserver event into the work it creates for agents: invites to accept, rooms to leave, messages to
- * answer. Pure routing: it never acts on Matrix itself, so it is the same whichever shard ends up doing the work.
+ * answer. It reads from Matrix (member lists, senders of replied-to events) but never acts on it: the shard that
+ * hosts the agent does the work.
  */
 export class EventRouter {
   private readonly deps: RouteDeps;
   private readonly domainSuffix: string;
+  private readonly limits: RoutingLimits;
+  private readonly log: Logger;
 
   constructor(deps: RouteDeps) {
     this.deps = deps;
     this.domainSuffix = `:${deps.org.domain}`;
+    this.limits = deps.limits ?? DEFAULT_ROUTING_LIMITS;
+    this.log = deps.log ?? componentLogger('routing');
   }
 
   async route(event: RoomEvent): Promise<Delivery[]> {
@@ -49,8 +62,8 @@ export class EventRouter {
     rooms.setMembership(event.room_id, target, membership as Membership);
 
     if (membership === 'invite') {
-      if (event.content.is_direct === true) rooms.markDirect(event.room_id);
-      // Invites are accepted from people of our own server (humans and colleagues), never from an agent to itself.
+      // is_direct is not recorded for routing: a room is a DM while it has two members (isDirectChat), whatever the
+      // inviter said when it was made. Invites are accepted from people of our own server (humans and colleagues), never from an agent to itself.
       if (org.isAgent(target) && event.sender !== target && event.sender.endsWith(this.domainSuffix)) {
         return [this.delivery('invite', target, event)];
       }
@@ -77,7 +90,7 @@ export class EventRouter {
         members = rooms.present(event.room_id);
       }
     }
-    const isDirectRoom = rooms.isDirect(event.room_id) || members.length === 2;
+    const isDirectRoom = isDirectChat(members.length);
     let repliedToSender: string | undefined;
     const replyTo = repliedEventId(event);
     if (replyTo) {
@@ -85,29 +98,42 @@ export class EventRouter {
       const reader = members.find((m) => org.isAgent(m));
       if (!repliedToSender && reader) repliedToSender = await this.deps.fetchEventSender(event.room_id, replyTo, reader);
     }
-    const addressed = addressedAgents(event, {
+    const found = addressing(event, {
       isAgent: (id) => org.isAgent(id),
       displayNameOf: (id) => org.get(id)?.name,
       roomMembers: members,
       isDirectRoom,
       repliedToSender,
+      limits: this.limits,
     });
-    return addressed.map((a) => ({
-      ...this.delivery('message', a.agentId, event, members, isDirectRoom),
+    this.logNotWoken(event, found);
+    return found.addressed.map((a) => ({
+      ...this.delivery('message', a.agentId, event, isDirectRoom),
       reason: a.reason,
       ...(repliedToSender ? { replyToSender: repliedToSender } : {}),
     }));
   }
 
-  private delivery(kind: Delivery['kind'], agentId: string, event: RoomEvent, members?: string[], isDirect?: boolean): Delivery {
-    const m = members ?? this.deps.rooms.present(event.room_id);
+  /** Info, not warn: naming someone outside the room, or a crowd, is ordinary use; the log says why nobody answered. */
+  private logNotWoken(event: RoomEvent, found: Addressing): void {
+    const { notInRoom, overCap } = found;
+    if (notInRoom.length === 0 && overCap.length === 0) return;
+    this.log.info({
+      eventId: event.event_id, roomId: event.room_id, sender: event.sender, addressed: found.addressed.length,
+      ...(notInRoom.length > 0 ? { notInRoom: notInRoom.length, notInRoomIds: notInRoom.slice(0, LOGGED_IDS) } : {}),
+      ...(overCap.length > 0 ? { overCap: overCap.length, overCapIds: overCap.slice(0, LOGGED_IDS), cap: this.limits.maxAgentsPerEvent } : {}),
+    }, 'named agents not woken: not in the room or past the per-event cap');
+  }
+
+  /** No member list: in a 1001-member room it was ~36 KB per delivery, and the shard never read it. */
+  private delivery(kind: Delivery['kind'], agentId: string, event: RoomEvent, isDirect?: boolean): Delivery {
     return {
       id: deliveryId(kind, agentId, event.event_id),
       kind,
       agentId,
       roomId: event.room_id,
       event,
-      room: { isDirect: isDirect ?? (this.deps.rooms.isDirect(event.room_id) || m.length === 2), members: m },
+      room: { isDirect: isDirect ?? isDirectChat(this.deps.rooms.presentCount(event.room_id)) },
     };
   }
 }

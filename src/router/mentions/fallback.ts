@@ -29,26 +29,36 @@ function isQuoteLineAt(text: string, index: number): boolean {
 }
 
 const MX_REPLY_HINT = /mx-reply/i;
-const MX_REPLY_TAG = /<(\/?)mx-reply\b[^>]*>/gi;
+/**
+ * Only the start of a tag. The whole tag used to be one regex, `<(\/?)mx-reply\b[^>]*>`, which retries `[^>]*` to the
+ * end of the body from every `<mx-reply` when no `>` follows: quadratic, ~0.3 s of the router's only thread for one
+ * 65 KB event. The tag's end is found with indexOf instead, and the scan resumes after it, so each character is read
+ * a bounded number of times.
+ */
+const MX_REPLY_TAG_START = /<(\/?)mx-reply\b/gi;
 
 /**
  * Removes every `<mx-reply>…</mx-reply>` region. Depth is counted so a crafted nested fallback cannot end the region
  * early and smuggle a pill out, and an unclosed `<mx-reply>` swallows the rest (as an HTML parser would nest it).
+ * A tag runs to the first `>` after its name; a tag with no `>` after it is text, and so is everything after it.
  */
 export function stripReplyFallbackHtml(html: string): string {
   if (typeof html !== 'string' || !MX_REPLY_HINT.test(html)) return html;
   let out = '';
   let depth = 0;
   let keptFrom = 0;
-  MX_REPLY_TAG.lastIndex = 0;
-  for (let tag = MX_REPLY_TAG.exec(html); tag !== null; tag = MX_REPLY_TAG.exec(html)) {
+  MX_REPLY_TAG_START.lastIndex = 0;
+  for (let tag = MX_REPLY_TAG_START.exec(html); tag !== null; tag = MX_REPLY_TAG_START.exec(html)) {
+    const tagEnd = html.indexOf('>', MX_REPLY_TAG_START.lastIndex);
+    if (tagEnd === -1) break; // no `>` left: no later tag can be complete either
+    MX_REPLY_TAG_START.lastIndex = tagEnd + 1;
     const closing = tag[1] === '/';
     if (!closing) {
       if (depth === 0) out += html.slice(keptFrom, tag.index);
       depth += 1;
     } else if (depth > 0) {
       depth -= 1;
-      if (depth === 0) keptFrom = tag.index + tag[0].length;
+      if (depth === 0) keptFrom = tagEnd + 1;
     }
     // A stray closing tag outside any region is left in place: it is harmless text to the pill scanner.
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   addressedAgents,
+  addressing,
+  isDirectChat,
   isEdit,
   pillTargets,
   repliedEventId,
@@ -221,12 +223,16 @@ describe('addressedAgents: direct rooms', () => {
     expect(addressedAgents(event, dmCtx(ALICE, AARON))).toEqual([{ agentId: AARON, reason: 'dm' }]);
   });
 
-  it('addresses every other agent member but no human', () => {
-    const event = message({ msgtype: 'm.text', body: 'hi both' }, { sender: BOB });
-    expect(addressedAgents(event, dmCtx(BOB, ALICE, AARON, BETH))).toEqual([
-      { agentId: AARON, reason: 'dm' },
-      { agentId: BETH, reason: 'dm' },
-    ]);
+  it('addresses the other agent when two agents chat, but no human', () => {
+    const event = message({ msgtype: 'm.text', body: 'can you take this one?' }, { sender: BETH });
+    expect(addressedAgents(event, dmCtx(BETH, AARON))).toEqual([{ agentId: AARON, reason: 'dm' }]);
+  });
+
+  it('a room flagged direct that grew past two members is a group: nobody is addressed by the DM rule', () => {
+    const event = message({ msgtype: 'm.text', body: 'hi both', 'm.mentions': {} }, { sender: BOB });
+    expect(addressedAgents(event, dmCtx(BOB, ALICE, AARON, BETH))).toEqual([]);
+    expect(addressedAgents(message({ msgtype: 'm.text', body: 'hi', 'm.mentions': {} }), dmCtx(ALICE, AARON, BETH))).toEqual([]);
+    expect([isDirectChat(1), isDirectChat(2), isDirectChat(3)]).toEqual([false, true, false]);
   });
 
   it('an agent writing to a human in a DM addresses nobody', () => {
@@ -241,9 +247,38 @@ describe('addressedAgents: intentional mentions (m.mentions)', () => {
     expect(addressedAgents(event, ctx())).toEqual([{ agentId: AARON, reason: 'm.mentions' }]);
   });
 
-  it('keeps the order of user_ids, removes duplicates, and accepts agents outside the room', () => {
+  it('keeps the order of user_ids, removes duplicates, and does not wake agents outside the room', () => {
     const event = message({ msgtype: 'm.text', body: 'Carlos, Aaron, Dana: sync', 'm.mentions': { user_ids: [CARLOS, AARON, CARLOS, DANA] } });
-    expect(addressedAgents(event, ctx()).map((a) => a.agentId)).toEqual([CARLOS, AARON, DANA]);
+    expect(addressing(event, ctx())).toEqual({
+      addressed: [{ agentId: CARLOS, reason: 'm.mentions' }, { agentId: AARON, reason: 'm.mentions' }],
+      notInRoom: [DANA],
+      overCap: [],
+    });
+  });
+
+  it('an invited agent is in the room', () => {
+    const event = message({ msgtype: 'm.text', body: 'welcome Dana', 'm.mentions': { user_ids: [DANA] } });
+    expect(addressedAgents(event, ctx({ roomMembers: [ALICE, AARON, DANA] }))).toEqual([{ agentId: DANA, reason: 'm.mentions' }]);
+  });
+
+  it('wakes at most limits.maxAgentsPerEvent agents, the first listed', () => {
+    const event = message({ msgtype: 'm.text', body: 'all of you', 'm.mentions': { user_ids: [BETH, CARLOS, AARON] } });
+    expect(addressing(event, ctx({ limits: { maxAgentsPerEvent: 2 } }))).toEqual({
+      addressed: [{ agentId: BETH, reason: 'm.mentions' }, { agentId: CARLOS, reason: 'm.mentions' }],
+      notInRoom: [],
+      overCap: [AARON],
+    });
+  });
+
+  it('ignores pills when m.mentions is present, even an empty one (spec v1.7: m.mentions is authoritative)', () => {
+    const event = message({
+      msgtype: 'm.text',
+      body: 'Beth Nguyen please check',
+      format: 'org.matrix.custom.html',
+      formatted_body: `<a href="https://matrix.to/#/${BETH}">Beth Nguyen</a> please check`,
+      'm.mentions': {},
+    });
+    expect(addressedAgents(event, ctx())).toEqual([]);
   });
 
   it('does not wake every agent for an @room mention', () => {
@@ -264,15 +299,22 @@ describe('addressedAgents: intentional mentions (m.mentions)', () => {
 });
 
 describe('addressedAgents: pills', () => {
-  it('addresses a pilled agent even when m.mentions omits it', () => {
+  it('addresses a pilled agent from a legacy client (no m.mentions)', () => {
     const event = message({
       msgtype: 'm.text',
-      body: 'Beth Nguyen please check',
+      body: 'please check',
       format: 'org.matrix.custom.html',
-      formatted_body: '<a href="https://matrix.to/#/%40beth.nguyen%3Aanycompany.corp?via=anycompany.corp">Beth Nguyen</a> please check',
-      'm.mentions': {},
+      formatted_body: '<a href="https://matrix.to/#/%40beth.nguyen%3Aanycompany.corp?via=anycompany.corp">Beth</a> please check',
     });
     expect(addressedAgents(event, ctx())).toEqual([{ agentId: BETH, reason: 'pill' }]);
+  });
+
+  it('does not wake a pilled agent outside the room', () => {
+    const event = message({
+      msgtype: 'm.text', body: 'please check', format: 'org.matrix.custom.html',
+      formatted_body: `<a href="https://matrix.to/#/${DANA}">Dana</a> please check`,
+    });
+    expect(addressing(event, ctx())).toEqual({ addressed: [], notInRoom: [DANA], overCap: [] });
   });
 
   it('ignores pills when the body is not declared as HTML', () => {
@@ -305,6 +347,11 @@ describe('addressedAgents: replies', () => {
       'm.relates_to': { 'm.in_reply_to': { event_id: '$orig:anycompany.corp' } },
     });
     expect(addressedAgents(event, ctx({ repliedToSender: AARON }))).toEqual([{ agentId: AARON, reason: 'm.mentions' }]);
+  });
+
+  it('does not wake the replied-to agent once it has left the room', () => {
+    const event = message(legacyReply(DANA, 'Here is the Q3 report', 'Thanks'));
+    expect(addressing(event, ctx({ repliedToSender: DANA }))).toEqual({ addressed: [], notInRoom: [DANA], overCap: [] });
   });
 
   it('does not address anyone for a reply to a human', () => {
@@ -360,6 +407,15 @@ describe('addressedAgents: plain text from legacy clients (no m.mentions)', () =
     expect(plainIds('Alice Meyer, are you there?')).toEqual([]);
   });
 
+  it('stops at the cap, and matches no names in rooms larger than limits.nameMatchMaxMembers', () => {
+    const all = 'Aaron Phillips, Beth Nguyen, Carlos Ruiz';
+    expect(addressing(plain(all), ctx({ limits: { maxAgentsPerEvent: 1 } }))).toEqual({
+      addressed: [{ agentId: AARON, reason: 'plain-text' }], notInRoom: [], overCap: [BETH],
+    });
+    expect(plainIds(all, ctx({ limits: { nameMatchMaxMembers: 4 } }))).toEqual([]);
+    expect(plainIds(all, ctx({ limits: { nameMatchMaxMembers: 5 } }))).toEqual([AARON, BETH, CARLOS]);
+  });
+
   it('does not match names quoted in the reply fallback', () => {
     const event = message(legacyReply(ALICE, 'Carlos Ruiz said it is done', 'ok then'), { sender: BOB });
     expect(addressedAgents(event, ctx({ repliedToSender: ALICE }))).toEqual([]);
@@ -409,8 +465,8 @@ describe('addressedAgents: edits', () => {
     expect(addressedAgents(edit(undefined), ctx())).toEqual([]);
   });
 
-  it('addresses only the newly mentioned users from the top-level m.mentions', () => {
-    expect(addressedAgents(edit({ user_ids: [BETH, ALICE] }), ctx())).toEqual([{ agentId: BETH, reason: 'm.mentions' }]);
+  it('addresses only the newly mentioned users from the top-level m.mentions, if they are in the room', () => {
+    expect(addressedAgents(edit({ user_ids: [BETH, ALICE, DANA] }), ctx())).toEqual([{ agentId: BETH, reason: 'm.mentions' }]);
   });
 
   it('does not re-trigger the agent of a DM', () => {
