@@ -2,6 +2,7 @@ import type { OrgDirectory } from '../org/directory.ts';
 import type { ModelProvider } from '../providers/types.ts';
 import { identityPrompt } from './identity.ts';
 import type { AgentRuntime, AgentTurnInput, AgentTurnResult } from './runtime.ts';
+import { speakerLine } from './speaker-line.ts';
 
 /**
  * A stateless agent: its identity as system prompt, the message as the user turn, one model call. Enough to answer
@@ -24,7 +25,7 @@ export class SimpleAgentRuntime implements AgentRuntime {
       signal,
       messages: [
         { role: 'system', content: identityPrompt(input.agent, this.org) },
-        { role: 'user', content: `${input.sender.name}: ${input.text}` },
+        { role: 'user', content: speakerLine(input.sender, input.text) },
       ],
     });
     const reply = result.text.trim();

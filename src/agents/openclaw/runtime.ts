@@ -2,13 +2,14 @@ import { componentLogger } from '../../log.ts';
 import type { OrgDirectory } from '../../org/directory.ts';
 import type { ModelProvider } from '../../providers/types.ts';
 import type { AgentRuntime, AgentServices, AgentTurnInput, AgentTurnResult, ConversationRef, ToolActivity } from '../runtime.ts';
-import { FLEET_TOOLS } from '../tools/index.ts';
+import { ColleagueMessageBudget, DEFAULT_COLLEAGUE_MESSAGE_LIMITS, FLEET_TOOLS, type ColleagueMessageLimits } from '../tools/index.ts';
 import type { AgentTool, ToolContext } from '../tools/types.ts';
 import { AgentWorkspace } from '../workspace/workspace.ts';
 import { AgentCoreEngine } from './agent-core-engine.ts';
 import { cleanReply } from './clean-reply.ts';
 import type { AgentLoopEngine, AgentLoopSession, LoopTool } from './engine.ts';
-import { historyOf, systemPrompt, userLine, type PromptFiles } from './prompt.ts';
+import { speakerLine } from '../speaker-line.ts';
+import { historyOf, systemPrompt, type PromptFiles } from './prompt.ts';
 
 const log = componentLogger('agents');
 
@@ -25,8 +26,10 @@ export interface OpenClawRuntimeOptions {
   maxToolRounds?: number;
   /** Warm agents kept at most; the least recently used is hibernated beyond it (default 256). */
   maxWarmAgents?: number;
-  /** Characters of MEMORY.md put in the system prompt (default 1500). */
+  /** Characters of remembered notes put in the system prompt (default 1500). */
   memoryExcerptChars?: number;
+  /** message_colleague calls allowed per turn and per conversation (default 3 and 12). */
+  colleagueMessages?: ColleagueMessageLimits;
   tools?: readonly AgentTool[];
   engine?: AgentLoopEngine;
   now?: () => Date;
@@ -55,6 +58,7 @@ export class OpenClawAgentRuntime implements AgentRuntime {
   /** Tail of each agent's chain of work, so turns and hibernation of one agent never overlap. */
   readonly #tails = new Map<string, Promise<unknown>>();
   readonly #sweeper: NodeJS.Timeout;
+  readonly #colleagueBudget: ColleagueMessageBudget;
   #closed = false;
 
   constructor(opts: OpenClawRuntimeOptions) {
@@ -64,11 +68,13 @@ export class OpenClawAgentRuntime implements AgentRuntime {
       maxToolRounds: 6,
       maxWarmAgents: 256,
       memoryExcerptChars: 1500,
+      colleagueMessages: DEFAULT_COLLEAGUE_MESSAGE_LIMITS,
       ...opts,
       engine: opts.engine ?? new AgentCoreEngine(),
       tools: opts.tools ?? FLEET_TOOLS,
       now: opts.now ?? (() => new Date()),
     };
+    this.#colleagueBudget = new ColleagueMessageBudget(this.#o.colleagueMessages);
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(50, Math.min(this.#o.idleMs / 2, 30_000)));
     this.#sweeper.unref();
     this.#o.engine.prepare().catch((err: unknown) => log.error({ err: (err as Error).message, engine: this.#o.engine.name }, 'agent loop engine failed to load'));
@@ -131,21 +137,25 @@ export class OpenClawAgentRuntime implements AgentRuntime {
     const provider = this.#o.providerFor(input.agent.matrixId);
     const transcript = warm.workspace.transcript(input.roomId);
     const toolActivity: ToolActivity[] = [];
+    const conversation = this.#conversationOf(input);
     const ctx: ToolContext = {
       agent: input.agent,
       org: this.#o.org,
       workspace: warm.workspace,
       services: this.#o.services,
       roomId: input.roomId,
-      conversation: input.conversation ?? rootConversation(input),
+      isDirect: input.isDirect,
+      sender: input.sender,
+      conversation,
+      colleagueMessages: this.#colleagueBudget.forTurn(conversation.rootEventId),
       now: this.#o.now,
     };
     const result = await warm.session.run({
       agentId: input.agent.matrixId,
       provider,
-      systemPrompt: systemPrompt(warm.files, warm.workspace.memoryExcerpt(this.#o.memoryExcerptChars), input, transcript),
+      systemPrompt: systemPrompt(warm.files, warm.workspace.memoryExcerpt(input.roomId, this.#o.memoryExcerptChars), input, transcript),
       history: historyOf(transcript, this.#o.maxTurnsInContext),
-      userText: userLine(input.sender, input.text),
+      userText: speakerLine(input.sender, input.text),
       tools: this.#o.tools.map((t) => bindTool(t, ctx, toolActivity)),
       maxToolRounds: this.#o.maxToolRounds,
       ...(signal ? { signal } : {}),
@@ -161,6 +171,14 @@ export class OpenClawAgentRuntime implements AgentRuntime {
     }, this.#o.maxTurnsInContext);
     warm.lastUsed = Date.now();
     return { reply, toolActivity, usage: result.usage, provider: provider.id, model: provider.model };
+  }
+
+  /**
+   * The conversation the agent's colleague messages carry. Only a fleet agent's message continues one; anyone else's
+   * starts a new one here, so a conversation handed in by a human can never steer where a report-back goes.
+   */
+  #conversationOf(input: AgentTurnInput): ConversationRef {
+    return input.conversation && this.#o.org.isAgent(input.sender.id) ? input.conversation : rootConversation(input);
   }
 
   #evictBeyondCapacity(): void {
@@ -182,7 +200,6 @@ function readPromptFiles(ws: AgentWorkspace): PromptFiles {
   return { identity: ws.read('IDENTITY.md') ?? '', soul: ws.read('SOUL.md') ?? '', agents: ws.read('AGENTS.md') ?? '' };
 }
 
-/** A human's message starts a conversation; agents' messages carry theirs along. */
 function rootConversation(input: AgentTurnInput): ConversationRef {
   return { rootEventId: input.eventId, rootRoomId: input.roomId, rootSender: input.sender.id, hop: 0 };
 }

@@ -7,6 +7,7 @@ export { peopleTool } from './people.ts';
 export { messageColleagueTool } from './message-colleague.ts';
 export { rememberTool, recallTool, readMemoryTool } from './memory-tools.ts';
 export { resolvePerson, personLine, type PersonLookup } from './resolve-person.ts';
+export { ColleagueMessageBudget, DEFAULT_COLLEAGUE_MESSAGE_LIMITS, type ColleagueAllowance, type ColleagueMessageLimits } from './colleague-budget.ts';
 export { ToolInputError, capText, type AgentTool, type ToolContext, type ToolOutcome } from './types.ts';
 
 /** The tools every agent has. */

@@ -45,6 +45,8 @@ export const messageColleagueTool: AgentTool = {
     const colleague = found.person;
     if (colleague.human) throw new ToolInputError(`${colleague.name} is a human colleague; agents do not message humans through this tool`);
     if (colleague.matrixId === ctx.agent.matrixId) throw new ToolInputError('that is you; message someone else');
+    const refusal = ctx.colleagueMessages.take();
+    if (refusal) throw new ToolInputError(`message_colleague ${refusal}`);
     const direct = room?.trim().toLowerCase() === 'direct';
     const sent = await ctx.services.messageColleague(ctx.agent.matrixId, colleague.matrixId, text.slice(0, MAX_MESSAGE_CHARS), {
       ...(direct ? {} : { roomId: ctx.roomId }),

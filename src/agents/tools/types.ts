@@ -3,6 +3,7 @@ import type { Person } from '../../org/types.ts';
 import type { ToolSpec } from '../../providers/types.ts';
 import type { AgentServices, ConversationRef } from '../runtime.ts';
 import type { AgentWorkspace } from '../workspace/workspace.ts';
+import type { ColleagueAllowance } from './colleague-budget.ts';
 
 /** What a tool may use during one turn of one agent. */
 export interface ToolContext {
@@ -11,8 +12,13 @@ export interface ToolContext {
   workspace: AgentWorkspace;
   services: AgentServices;
   roomId: string;
+  isDirect: boolean;
+  /** Whose message the agent is handling: what it remembers is quoted with this source. */
+  sender: { id: string; name: string; human: boolean };
   /** The conversation this turn belongs to (built from the turn itself when a human started it). */
   conversation: ConversationRef;
+  /** message_colleague calls still allowed in this turn and conversation. */
+  colleagueMessages: ColleagueAllowance;
   now: () => Date;
 }
 

@@ -7,7 +7,7 @@ function words(text: string): string[] {
 }
 
 /** Bullet lines and paragraphs: the unit a note is written in. Headings are dropped. */
-function entries(text: string): string[] {
+export function markdownEntries(text: string): string[] {
   const out: string[] = [];
   for (const block of text.split(/\n\s*\n/)) {
     const lines = block.split('\n').filter((l) => l.trim() && !/^#+\s/.test(l));
@@ -18,13 +18,12 @@ function entries(text: string): string[] {
 }
 
 /**
- * Keyword search over notes: entries ranked by how many query words they contain (newest first on ties). Without a
- * query, the newest entries. Plain and predictable, which is what a model needs to trust it.
+ * Keyword search over note entries, given oldest first: ranked by how many query words they contain (newest first on
+ * ties). Without a query, the newest entries. Plain and predictable, which is what a model needs to trust it.
  */
-export function searchNotes(notes: { file: string; text: string }[], query: string | undefined, maxHits: number): NoteHit[] {
-  const all = notes.flatMap((n) => entries(n.text).map((text, i) => ({ file: n.file, text, order: i })));
+export function searchNotes(all: NoteHit[], query: string | undefined, maxHits: number): NoteHit[] {
   const q = words(query ?? '');
-  if (!q.length) return all.slice(-maxHits).map(({ file, text }) => ({ file, text }));
+  if (!q.length) return all.slice(-maxHits);
   return all
     .map((e, idx) => {
       const hay = e.text.toLowerCase();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../store/atomic-write.ts';
 import type { ToolActivity } from '../runtime.ts';
+import { oneLine, quoted } from '../speaker-line.ts';
 
 /** One exchange in a room: what the agent was told and what it said back (null: it stayed silent). */
 export interface TranscriptTurn {
@@ -56,10 +57,11 @@ export function readTranscript(file: string): Transcript {
   return out;
 }
 
+/** One line per dropped turn, words quoted so a message cannot forge the "I replied" part or another speaker. */
 function condense(turn: TranscriptTurn): string {
-  const said = turn.text.replace(/\s+/g, ' ').slice(0, 120);
-  const replied = turn.reply ? ` → I said: ${turn.reply.replace(/\s+/g, ' ').slice(0, 120)}` : '';
-  return `- ${turn.at.slice(0, 10)} ${turn.sender.name}: ${said}${replied}`;
+  const said = quoted(oneLine(turn.text).slice(0, 120));
+  const replied = turn.reply ? ` and I replied ${quoted(oneLine(turn.reply).slice(0, 120))}` : '';
+  return `- ${turn.at.slice(0, 10)} ${oneLine(turn.sender.name)} said ${said}${replied}`;
 }
 
 /**

@@ -4,11 +4,14 @@ import type { OrgDirectory } from '../../org/directory.ts';
 import type { Person } from '../../org/types.ts';
 import { writeFileAtomic } from '../../store/atomic-write.ts';
 import { AGENTS_MD, identityMarkdown, SOUL_MD } from './identity-files.ts';
-import { searchNotes, type NoteHit } from './notes.ts';
+import { quoted } from '../speaker-line.ts';
+import { makeNote, noteLine, noteRecord, parseNotes, unattributedLine, visibleIn, type NoteSource, type RememberedNote } from './memory.ts';
+import { markdownEntries, searchNotes, type NoteHit } from './notes.ts';
 import { resolveInside } from './safe-path.ts';
 import { appendTurn, readTranscript, sessionFileName, type Transcript, type TranscriptTurn } from './transcript.ts';
 
-const NOTE_MAX_CHARS = 1000;
+/** What `remember` writes: one JSON line per note, with its source (MEMORY.md stays the operator's). */
+const NOTES_FILE = 'memory/notes.jsonl';
 
 /** `@morgan.blake:anycompany.corp` → `morgan.blake`; a directory name that cannot be `.`/`..` or contain `/`. */
 export function workspaceDirName(matrixId: string): string {
@@ -20,7 +23,7 @@ export function workspaceDirName(matrixId: string): string {
 
 /**
  * Everything one agent owns on disk, under `<dataDir>/agents/<localpart>/`: identity files, per-room session
- * transcripts, MEMORY.md and memory/*.md. Every access goes through resolveInside, so nothing here can touch another
+ * transcripts, remembered notes (memory/notes.jsonl), MEMORY.md and memory/*.md. Every access goes through resolveInside, so nothing here can touch another
  * agent's directory.
  */
 export class AgentWorkspace {
@@ -93,35 +96,50 @@ export class AgentWorkspace {
     return changed;
   }
 
-  /** Appends one dated line to MEMORY.md (newlines folded, length capped); returns the line written. */
-  remember(note: string, now: Date = new Date()): string {
-    const text = note.replace(/\s+/g, ' ').trim().slice(0, NOTE_MAX_CHARS);
-    if (!text) throw new Error('nothing to remember: the note is empty');
-    if (this.read('MEMORY.md') === null) this.write('MEMORY.md', '# Memory\n\n');
-    const line = `- ${now.toISOString().slice(0, 10)}: ${text}`;
-    this.append('MEMORY.md', `${line}\n`);
-    return line;
+  /** Keeps what someone said, with its source; memory.ts decides in which rooms it may come back. */
+  remember(note: string, source: NoteSource, now: Date = new Date()): RememberedNote {
+    const made = makeNote(note, source, now);
+    this.append(NOTES_FILE, noteRecord(made));
+    return made;
   }
 
-  /** MEMORY.md and memory/*.md, as (file, text) pairs. */
-  notes(): { file: string; text: string }[] {
+  /** Remembered notes this agent may use in `roomId`, oldest first. */
+  notesFor(roomId: string): RememberedNote[] {
+    return parseNotes(this.read(NOTES_FILE) ?? '').filter((n) => visibleIn(n, roomId));
+  }
+
+  /**
+   * Everything recall may show in `roomId`, oldest first and already quoted with its source: MEMORY.md and
+   * memory/*.md (an operator's files, seen in every room), then the remembered notes visible in that room.
+   */
+  #recallable(roomId: string): NoteHit[] {
     const files = ['MEMORY.md', ...this.list('memory').filter((f) => f.endsWith('.md')).map((f) => `memory/${f}`)];
-    return files.flatMap((file) => {
-      const text = this.read(file);
-      return text === null ? [] : [{ file, text }];
-    });
+    const fromFiles = files.flatMap((file) => markdownEntries(this.read(file) ?? '').map((text) => ({
+      file,
+      text: file === 'MEMORY.md' ? unattributedLine(text) : `- from ${file}: ${quoted(text.replace(/^\s*[-*]\s+/, ''))}`,
+    })));
+    return [...fromFiles, ...this.notesFor(roomId).map((n) => ({ file: NOTES_FILE, text: noteLine(n, roomId) }))];
   }
 
-  recall(query: string | undefined, maxHits = 12): NoteHit[] {
-    return searchNotes(this.notes(), query, maxHits);
+  recall(query: string | undefined, roomId: string, maxHits = 12): NoteHit[] {
+    return searchNotes(this.#recallable(roomId), query, maxHits);
   }
 
-  /** The newest part of MEMORY.md, for the system prompt. */
-  memoryExcerpt(maxChars: number): string {
-    const memory = (this.read('MEMORY.md') ?? '').replace(/^# Memory\s*/, '').trim();
-    if (memory.length <= maxChars) return memory;
-    const tail = memory.slice(-maxChars);
-    return `…${tail.slice(tail.indexOf('\n') + 1)}`;
+  /** The newest notes visible in `roomId` that fit in `maxChars`, for the system prompt; '' when there are none. */
+  memoryExcerpt(roomId: string, maxChars: number): string {
+    const lines = [
+      ...markdownEntries(this.read('MEMORY.md') ?? '').map(unattributedLine),
+      ...this.notesFor(roomId).map((n) => noteLine(n, roomId)),
+    ];
+    const kept: string[] = [];
+    let used = 0;
+    for (let i = lines.length - 1; i >= 0; i--) {
+      used += lines[i]!.length + 1;
+      if (used > maxChars) break;
+      kept.unshift(lines[i]!);
+    }
+    if (kept.length < lines.length) kept.unshift(`… ${lines.length - kept.length} older notes (use recall)`);
+    return kept.join('\n');
   }
 
   transcript(roomId: string): Transcript {

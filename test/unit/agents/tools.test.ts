@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { messageColleagueTool, peopleTool, recallTool, rememberTool, ToolInputError, type ToolContext } from '../../../src/agents/tools/index.ts';
+import { ColleagueMessageBudget, messageColleagueTool, peopleTool, recallTool, rememberTool, ToolInputError, type ToolContext } from '../../../src/agents/tools/index.ts';
 import { AgentWorkspace } from '../../../src/agents/workspace/workspace.ts';
 import { cast, recordingServices, tempDataDir, testOrg } from './helpers.ts';
 
@@ -16,7 +16,10 @@ beforeEach(() => {
     workspace: new AgentWorkspace(tempDataDir(), agent.matrixId),
     services,
     roomId: '!general:anycompany.corp',
+    isDirect: false,
+    sender: { id: ceo.matrixId, name: ceo.name, human: true },
     conversation: { rootEventId: '$root', rootRoomId: '!general:anycompany.corp', rootSender: ceo.matrixId, hop: 0 },
+    colleagueMessages: new ColleagueMessageBudget({ perTurn: 2, perConversation: 3 }).forTurn('$root'),
     now: () => new Date('2026-11-23T09:00:00Z'),
   };
 });
@@ -81,12 +84,55 @@ describe('message_colleague', () => {
   });
 });
 
+describe('message_colleague caps', () => {
+  it('refuses calls over the per-turn cap with a tool result that says why, sending nothing more', async () => {
+    await messageColleagueTool.run({ to: peer.name, text: 'one' }, ctx);
+    await messageColleagueTool.run({ to: peer.name, text: 'two' }, ctx);
+    await expect(messageColleagueTool.run({ to: peer.name, text: 'three' }, ctx))
+      .rejects.toThrow(/^message_colleague refused: you already sent 2 colleague messages while handling this message/);
+    expect(services.sent.map((s) => s.text)).toEqual(['one', 'two']);
+  });
+
+  it('counts a conversation across turns and agents', async () => {
+    const budget = new ColleagueMessageBudget({ perTurn: 2, perConversation: 3 });
+    const turn = () => ({ ...ctx, colleagueMessages: budget.forTurn('$root') });
+    const first = turn();
+    await messageColleagueTool.run({ to: peer.name, text: 'a' }, first);
+    await messageColleagueTool.run({ to: peer.name, text: 'b' }, first);
+    const second = turn();
+    await messageColleagueTool.run({ to: peer.name, text: 'c' }, second);
+    await expect(messageColleagueTool.run({ to: peer.name, text: 'd' }, second)).rejects.toThrow(/this conversation has already caused 3 colleague messages/);
+    // Another conversation has its own budget.
+    await messageColleagueTool.run({ to: peer.name, text: 'e' }, { ...ctx, colleagueMessages: budget.forTurn('$other') });
+    expect(services.sent.map((s) => s.text)).toEqual(['a', 'b', 'c', 'e']);
+  });
+
+  it('does not spend the budget on calls refused for other reasons', async () => {
+    await expect(messageColleagueTool.run({ to: ceo.name, text: 'hi' }, ctx)).rejects.toThrow(/human/);
+    await messageColleagueTool.run({ to: peer.name, text: 'one' }, ctx);
+    await messageColleagueTool.run({ to: peer.name, text: 'two' }, ctx);
+    expect(services.sent).toHaveLength(2);
+  });
+});
+
 describe('remember / recall', () => {
-  it('writes a dated note and finds it again', async () => {
-    await rememberTool.run({ note: 'The offsite is in Lisbon' }, ctx);
-    expect(ctx.workspace.read('MEMORY.md')).toContain('- 2026-11-23: The offsite is in Lisbon');
-    expect((await recallTool.run({ query: 'offsite' }, ctx)).text).toContain('Lisbon');
+  it('keeps a note with who said it, where and when, and finds it again', async () => {
+    const saved = await rememberTool.run({ note: 'The offsite is in Lisbon' }, ctx);
+    expect(saved.text).toBe('Saved (recalled in every room): The offsite is in Lisbon');
+    expect((await recallTool.run({ query: 'offsite' }, ctx)).text)
+      .toBe(`- 2026-11-23 ${ceo.name} (${ceo.matrixId}, human) said here: "The offsite is in Lisbon"`);
     expect((await recallTool.run({ query: 'payroll' }, ctx)).text).toBe('No notes mention "payroll".');
     await expect(rememberTool.run({ note: '   ' }, ctx)).rejects.toThrow(ToolInputError);
+  });
+
+  it('keeps a note marked private, or made in a direct chat, to its room', async () => {
+    await rememberTool.run({ note: 'Layoffs are planned for March', private: true }, ctx);
+    await rememberTool.run({ note: 'My salary is 190k' }, { ...ctx, roomId: '!dm:anycompany.corp', isDirect: true });
+    expect((await recallTool.run({ query: 'layoffs' }, ctx)).text).toContain('private to this room: "Layoffs are planned for March"');
+    expect((await recallTool.run({ query: 'salary' }, ctx)).text).toBe('No notes mention "salary".');
+    const elsewhere = { ...ctx, roomId: '!other:anycompany.corp' };
+    expect((await recallTool.run({ query: 'layoffs' }, elsewhere)).text).toBe('No notes mention "layoffs".');
+    expect((await recallTool.run({}, elsewhere)).text).toBe('No notes yet.');
+    expect((await recallTool.run({ query: 'salary' }, { ...ctx, roomId: '!dm:anycompany.corp' })).text).toContain('"My salary is 190k"');
   });
 });
