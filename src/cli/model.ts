@@ -52,6 +52,7 @@ export function createRuntime(ctx: FleetContext, org: OrgDirectory): { runtime: 
     org,
     dataDir: ctx.dataDir,
     services,
+    colleagueMessages: { perTurn: ctx.config.agents.maxColleagueMessagesPerTurn, perConversation: ctx.config.agents.maxColleagueMessagesPerConversation },
     providerFor: (agentId) => {
       const p = org.get(agentId)!;
       return selector.providerFor({ matrixId: p.matrixId, localpart: p.localpart, level: p.level });

@@ -67,6 +67,10 @@ export const fleetConfigSchema = z.object({
     maxHops: z.number().int().min(1).max(100).default(6),
     /** Which employees are live agents: all, none, a list of ids, or counts per department and level. */
     live: liveAgentsSchema.default('all'),
+    /** message_colleague calls one message may cause (each wakes another agent). */
+    maxColleagueMessagesPerTurn: z.number().int().min(0).max(50).default(3),
+    /** message_colleague calls one conversation may cause, counted per shard process. */
+    maxColleagueMessagesPerConversation: z.number().int().min(0).max(1000).default(12),
   }),
   model: z.object({
     /** Validated in full by the providers' own schema (providerConfigSchema) when a shard starts. */
