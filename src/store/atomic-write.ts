@@ -8,11 +8,11 @@ import path from 'node:path';
  * has a name no other writer can pick: the pid alone is not enough, since worker threads share it and two containers
  * on the same EFS directory are both pid 1.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomUUID()}.tmp`);
   try {
-    const fd = openSync(tmp, 'wx', 0o644);
+    const fd = openSync(tmp, 'wx', opts.mode ?? 0o644); // secrets pass 0o600: set at creation, never readable by others even briefly
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
       for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,13 @@ describe('atomic writes', () => {
     expect(readTranscript(file).turns.at(-1)?.text).toBe('m11');
     expect(readFileSync(`${file}.tmp`, 'utf8')).toBe('somebody else is writing here');
     expect(readdirSync(dir).sort()).toEqual(['room.jsonl', 'room.jsonl.tmp']);
+  });
+
+  it('creates the file with the mode asked for (secrets: 0600)', () => {
+    const file = path.join(tempDataDir(), 'secret');
+    writeFileAtomic(file, 's3cret', { mode: 0o600 });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8')).toBe('s3cret');
   });
 
   it('cleans up its temp file when the rename fails', () => {
