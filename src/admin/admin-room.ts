@@ -1,56 +1,114 @@
 import { createHash } from 'node:crypto';
+import PQueue from 'p-queue';
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { Logger } from '../log.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import type { RoomEvent } from '../router/mentions.ts';
+import { describeError } from '../matrix/errors.ts';
 import { withMatrixRetry } from '../matrix/retry.ts';
 import { runAdminCommand, type AdminContext } from './commands.ts';
 
 export const ADMIN_ROOM_LOCALPART = 'fleet-admin';
 
+/** How often the room's alias is looked up again while it does not exist (before `./fleet provision`). */
+const LOOKUP_EVERY_MS = 60_000;
+
+interface AdminRoomOptions {
+  bridge: Bridge;
+  org: OrgDirectory;
+  ctx: AdminContext;
+  log: Logger;
+  /** Resolves #fleet-admin to a room id, undefined while it does not exist. Default: the directory API, as the bot. */
+  resolveRoom?: () => Promise<string | undefined>;
+  /** Sends the answer as the bot. Default: PUT /send with a transaction id derived from the command's event. */
+  answer?: (roomId: string, eventId: string, text: string) => Promise<void>;
+}
+
 /**
  * The #fleet-admin room: humans of the org type commands, the appservice bot answers with notices. The room is found
  * by its alias (created by `./fleet provision`); until it exists, nothing here runs.
+ *
+ * `handle` decides at once whether an event is a command and never waits for it: commands run one at a time on the
+ * room's own queue, so a slow `scale` or `usage` never holds up the delivery of other events.
  */
 export class AdminRoom {
   private roomId: string | undefined;
   private lastLookup = 0;
-  private readonly bridge: Bridge;
-  private readonly org: OrgDirectory;
-  private readonly ctx: AdminContext;
-  private readonly log: Logger;
+  private lookup: Promise<void> | undefined;
+  private readonly o: AdminRoomOptions;
+  private readonly queue = new PQueue({ concurrency: 1 });
 
-  constructor(opts: { bridge: Bridge; org: OrgDirectory; ctx: AdminContext; log: Logger }) {
-    this.bridge = opts.bridge;
-    this.org = opts.org;
-    this.ctx = opts.ctx;
-    this.log = opts.log;
+  constructor(opts: AdminRoomOptions) {
+    this.o = opts;
+    this.refreshRoomId();
   }
 
-  /** True when the event was an admin command (handled here, not routed to agents). */
-  async handle(event: RoomEvent): Promise<boolean> {
-    if (event.type !== 'm.room.message' || !this.org.isHuman(event.sender)) return false;
-    const content = event.content as { msgtype?: unknown; body?: unknown; 'm.relates_to'?: { rel_type?: string } };
-    if (content.msgtype !== 'm.text' || typeof content.body !== 'string' || content['m.relates_to']?.rel_type === 'm.replace') return false;
-    if ((await this.adminRoomId()) !== event.room_id) return false;
-    const answer = await runAdminCommand(content.body, this.ctx);
-    const txnId = `ocf.admin.${createHash('sha256').update(event.event_id).digest('base64url').slice(0, 32)}`;
-    const client = this.bridge.getBot().getClient();
-    await withMatrixRetry(() => client.doRequest('PUT',
-      `/_matrix/client/v3/rooms/${encodeURIComponent(event.room_id)}/send/m.room.message/${txnId}`, null,
-      { msgtype: 'm.notice', body: answer, 'm.relates_to': { 'm.in_reply_to': { event_id: event.event_id } } }));
-    this.log.info({ sender: event.sender, command: content.body.split(/\s+/)[0] }, 'admin command answered');
+  /** True when the event is an admin command: it is queued here and must not be routed to agents. */
+  handle(event: RoomEvent): boolean {
+    const command = this.commandOf(event);
+    if (command === undefined) return false;
+    void this.queue.add(() => this.run(event, command));
     return true;
   }
 
-  private async adminRoomId(): Promise<string | undefined> {
-    if (this.roomId || Date.now() - this.lastLookup < 60_000) return this.roomId;
-    this.lastLookup = Date.now();
+  /** Resolves when every queued command has been answered (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.onIdle();
+  }
+
+  private commandOf(event: RoomEvent): string | undefined {
+    if (event.type !== 'm.room.message' || !this.o.org.isHuman(event.sender)) return undefined;
+    const content = event.content;
+    if (typeof content !== 'object' || content === null) return undefined;
+    const { msgtype, body, 'm.relates_to': relatesTo } = content as { msgtype?: unknown; body?: unknown; 'm.relates_to'?: { rel_type?: unknown } };
+    if (msgtype !== 'm.text' || typeof body !== 'string' || relatesTo?.rel_type === 'm.replace') return undefined;
+    if (this.roomId === undefined) this.refreshRoomId();
+    return this.roomId !== undefined && this.roomId === event.room_id ? body : undefined;
+  }
+
+  private async run(event: RoomEvent, command: string): Promise<void> {
+    const name = command.trim().split(/\s+/)[0];
     try {
-      this.roomId = await this.bridge.getBot().getClient().resolveRoom(`#${ADMIN_ROOM_LOCALPART}:${this.org.domain}`);
-    } catch {
-      this.roomId = undefined; // not provisioned yet
+      const answer = await runAdminCommand(command, this.o.ctx);
+      await (this.o.answer ?? this.sendNotice.bind(this))(event.room_id, event.event_id, answer);
+      this.o.log.info({ sender: event.sender, command: name }, 'admin command answered');
+    } catch (err) {
+      this.o.log.warn({ sender: event.sender, command: name, err: describeError(err) }, 'admin command could not be answered');
     }
-    return this.roomId;
+  }
+
+  private async sendNotice(roomId: string, eventId: string, text: string): Promise<void> {
+    const txnId = `ocf.admin.${createHash('sha256').update(eventId).digest('base64url').slice(0, 32)}`;
+    const client = this.o.bridge.getBot().getClient();
+    await withMatrixRetry(() => client.doRequest('PUT',
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txnId}`, null,
+      { msgtype: 'm.notice', body: text, 'm.relates_to': { 'm.in_reply_to': { event_id: eventId } } }));
+  }
+
+  /** Looks the alias up in the background, at most once a minute while the room does not exist. */
+  private refreshRoomId(): void {
+    if (this.lookup || Date.now() - this.lastLookup < LOOKUP_EVERY_MS) return;
+    this.lastLookup = Date.now();
+    this.lookup = (this.o.resolveRoom ?? this.resolveByAlias.bind(this))()
+      .then((id) => { this.roomId = id; }, (err: unknown) => {
+        this.o.log.warn({ err: describeError(err) }, 'could not look up the #fleet-admin room; admin commands wait');
+      })
+      .finally(() => { this.lookup = undefined; });
+  }
+
+  /**
+   * Plain fetch rather than the bot-sdk: before `./fleet provision` the alias does not exist, and the bot-sdk would
+   * log that expected 404 as an error on every lookup.
+   */
+  private async resolveByAlias(): Promise<string | undefined> {
+    const client = this.o.bridge.getBot().getClient() as unknown as { homeserverUrl: string; accessToken: string };
+    const alias = `#${ADMIN_ROOM_LOCALPART}:${this.o.org.domain}`;
+    const res = await fetch(new URL(`/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`, client.homeserverUrl), {
+      headers: { authorization: `Bearer ${client.accessToken}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw Object.assign(new Error(`resolving ${alias}: HTTP ${res.status}`), { statusCode: res.status });
+    return ((await res.json()) as { room_id?: string }).room_id;
   }
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { OrgDirectory } from '../org/directory.ts';
+import type { ParkedEvent } from '../router/inbox.ts';
 import { placeAgent } from '../router/placement.ts';
 
 /** What admin commands may look at and change; the router supplies it. */
@@ -7,6 +8,10 @@ export interface AdminContext {
   org: OrgDirectory;
   shards(): Array<{ shardId: string; url: string; unfinished: number }>;
   inbox(): { pending: number; done: number; failed: number };
+  /** Events parked after their last failed attempt, oldest first (Inbox.parked). */
+  parked(limit: number): ParkedEvent[];
+  /** Queues parked events again (Inbox.replay, then wake the dispatcher); returns how many. */
+  replay(target: number | 'all'): number;
   /** Absent when the router does not manage its shards. */
   scale?: (count: number) => Promise<void>;
   /** Token use per agent across live shards, biggest spenders first. */
@@ -20,8 +25,13 @@ const HELP = [
   '  where <agent>        which shard hosts an agent (name, localpart or matrix id)',
   '  scale <n>            run n shards (live; agents move by rendezvous placement)',
   '  usage                token use and estimated cost of the biggest spenders',
+  '  parked               events that failed every attempt: seq, room, sender, attempts, last error',
+  '  replay <seq>|all     route parked events again',
   '  who <query>          search the people directory',
 ].join('\n');
+
+const PARKED_SHOWN = 20;
+const oneLine = (s: string): string => { const t = s.replace(/\s+/g, ' '); return t.length > 160 ? `${t.slice(0, 159)}…` : t; };
 
 /**
  * Runs one admin command and returns the text to answer with. Unknown input gets a pointer to `help` (as mautrix
@@ -64,6 +74,24 @@ export async function runAdminCommand(input: string, ctx: AdminContext): Promise
     const rows = (await ctx.usage()).slice(0, 10);
     out = rows.length === 0 ? 'No model usage recorded yet.' : ['Top spenders:', ...rows.map((r) =>
       `  ${r.agentId}  ${r.model}  in ${r.inputTokens} / out ${r.outputTokens} tokens  ~$${r.costUsd.toFixed(4)}`)].join('\n');
+  });
+  program.command('parked').action(() => {
+    const rows = ctx.parked(PARKED_SHOWN + 1);
+    out = rows.length === 0 ? 'No parked events.' : [
+      `Parked events (oldest first; "replay <seq>" or "replay all"):`,
+      ...rows.slice(0, PARKED_SHOWN).map((r) =>
+        `  #${r.seq}  ${r.roomId}  from ${r.sender}  ${r.attempts} attempt(s)  ${oneLine(r.lastError ?? 'no error recorded')}`),
+      ...(rows.length > PARKED_SHOWN ? [`  … and more; replay these first or use "replay all".`] : []),
+    ].join('\n');
+  });
+  program.command('replay').argument('<seq|all>').action((raw: string) => {
+    const target = raw === 'all' ? 'all' : Number(raw.replace(/^#/, ''));
+    if (target !== 'all' && (!Number.isInteger(target) || target < 1)) {
+      out = 'replay needs the number of a parked event (see "parked") or "all".';
+      return;
+    }
+    const n = ctx.replay(target);
+    out = n === 0 ? (target === 'all' ? 'No parked events.' : `#${target} is not parked.`) : `Queued ${n} event(s) again.`;
   });
   program.command('who').argument('<query...>').action((q: string[]) => {
     const found = ctx.org.search(q.join(' '), 10);

@@ -68,6 +68,7 @@ export class BenchFleet {
       const hs = await startBenchHomeserver({
         cacheDir: opts.cacheDir, instance: opts.synapseInstance, serverName: config.domain, routerUrl, workDir: opts.workDir,
         appserviceId: `${config.appservice.id}-bench`, senderLocalpart: config.appservice.senderLocalpart, progress: opts.progress,
+        agents: org.agents().map((p) => p.localpart),
       });
       undo.push(() => hs.close());
       const model = await startScriptedModelServer({ maxRecorded: 100 });

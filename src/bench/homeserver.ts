@@ -28,6 +28,8 @@ export interface BenchHomeserverOptions {
   instance: string;
   serverName: string;
   appserviceId: string;
+  /** Localparts of the org's agents: the registration's user namespace lists exactly them (and the bot). */
+  agents: readonly string[];
   senderLocalpart: string;
   /** Where the router will listen; it goes into the registration. */
   routerUrl: string;
@@ -42,7 +44,7 @@ export async function startBenchHomeserver(opts: BenchHomeserverOptions): Promis
   const routerPort = Number(new URL(opts.routerUrl).port);
   let port = await freePort();
   while (port === routerPort) port = await freePort();
-  const raw = buildRegistration({ id: opts.appserviceId, url: opts.routerUrl, domain: opts.serverName, senderLocalpart: opts.senderLocalpart });
+  const raw = buildRegistration({ id: opts.appserviceId, url: opts.routerUrl, domain: opts.serverName, senderLocalpart: opts.senderLocalpart, agents: opts.agents });
   const registrationPath = join(opts.workDir, 'registration.yaml');
   writeRegistration(registrationPath, raw);
   const synapse = new LocalSynapse({

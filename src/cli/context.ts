@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadConfig, resolvePath, type LoadedConfig } from '../config/load.ts';
+import { setLogLevel } from '../log.ts';
 import type { FleetConfig } from '../config/schema.ts';
 import { loadOrg } from '../org/load.ts';
 import type { OrgDirectory } from '../org/directory.ts';
@@ -20,6 +21,8 @@ export interface FleetContext extends LoadedConfig {
 export function fleetContext(): FleetContext {
   const loaded = loadConfig({ root: projectRoot() });
   const { config, root } = loaded;
+  // The logger exists before the config is read; from here on `log.level` applies (FLEET_LOG_LEVEL still wins).
+  setLogLevel(config.log.level);
   const dataDir = resolvePath(root, config.agents.dataDir);
   return {
     ...loaded,

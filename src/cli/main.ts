@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.ts';
+import { componentLogger } from '../log.ts';
 import { registerCommands } from './commands/index.ts';
+import { installCrashHandlers } from './crash.ts';
 
 /**
  * Errors whose message tells a person what to fix: our own error classes, and plain Errors thrown on purpose with a
@@ -9,6 +11,8 @@ import { registerCommands } from './commands/index.ts';
 const ACTIONABLE = new Set(['ConfigError', 'RegistrationError', 'OrgValidationError', 'WorkspacePathError', 'RunTaskFailedError']);
 const isActionable = (err: unknown): boolean =>
   err instanceof Error && (ACTIONABLE.has(err.name) || Object.getPrototypeOf(err) === Error.prototype);
+
+installCrashHandlers(componentLogger('cli'));
 
 // `./fleet org list | head` closes the pipe early; that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -4,13 +4,18 @@ import { componentLogger } from '../log.ts';
 
 let piped = false;
 
+/** The text of the 404 the router gives on purpose to a user query for someone who is not an agent (router.ts). */
+export const NOT_AN_EMPLOYEE = 'not an employee of this fleet';
+
 /**
- * Outcomes the libraries log as errors that are normal here: a user query we answered 404 on purpose (a human or
- * a stranger), and registering a user that another process (router or shard) registered first.
+ * The outcomes the libraries log as errors that are normal here, and only those: registering a user that another
+ * process (router or shard) registered first, and a user query we answered 404 on purpose. Every other M_NOT_FOUND
+ * (a room, an event, a profile that should exist) is kept: it may be the only trace of a real fault. (The admin
+ * room's alias lookup, which 404s until `./fleet provision` ran, does not go through the libraries.)
  */
-function isExpected(message: string, args: unknown): boolean {
-  // M_NOT_FOUND also covers looking up #fleet-admin before `./fleet provision` has created it.
-  return message.includes('User ID is in use') || `${message}${JSON.stringify(args ?? [])}`.includes('M_NOT_FOUND');
+export function isExpectedLibraryLog(message: string, args: unknown): boolean {
+  if (message.includes('User ID is in use')) return true;
+  return message.startsWith('Failed onUserQuery for ') && JSON.stringify(args ?? []).includes(NOT_AN_EMPLOYEE);
 }
 
 /**
@@ -26,7 +31,7 @@ export function pipeLibraryLogs(): void {
       try {
         const entry = JSON.parse(chunk.toString()) as { level?: string; module?: string; message?: string; args?: unknown[] };
         const level = (entry.level ?? '').toLowerCase();
-        if ((level === 'warn' || level === 'error') && !isExpected(entry.message ?? '', entry.args)) {
+        if ((level === 'warn' || level === 'error') && !isExpectedLibraryLog(entry.message ?? '', entry.args)) {
           log[level]({ module: entry.module, args: entry.args }, entry.message ?? '');
         }
       } catch {

@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import PQueue from 'p-queue';
+import pRetry from 'p-retry';
+import { componentLogger, type Logger } from '../log.ts';
+import { describeError, isRetryable } from '../matrix/errors.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import { notStaffedNotice } from '../provision/live.ts';
 import type { Delivery } from '../shard/protocol.ts';
@@ -10,24 +14,43 @@ export interface NotStaffedOptions {
   /** Employees with a live agent; undefined: everyone. */
   live: ReadonlySet<string> | undefined;
   send(agentId: string, roomId: string, content: Record<string, unknown>, txnId: string): Promise<string>;
+  log?: Logger;
+  /** Retries of a notice the homeserver could not take (5xx, 429, no answer), spread over about half an hour. */
+  retry?: { retries: number; minTimeoutMs: number; maxTimeoutMs: number };
 }
+
+const DEFAULT_RETRY = { retries: 12, minTimeoutMs: 1000, maxTimeoutMs: 5 * 60_000 };
+
+const utcDay = (at: number): string => new Date(at).toISOString().slice(0, 10);
 
 /**
  * Employees without a live agent still exist (users, rooms, directory). Messages to them are not handed to a shard;
  * the router answers, as them, with a polite notice, once per room and day so a busy room is not spammed.
+ *
+ * A notice is a courtesy, never a reason to hold the event: it is sent on its own queue, after routing. One the
+ * employee can never send (M_FORBIDDEN: a pill to a colleague who is not in the room) is given up at once and
+ * logged; one the homeserver could not take now is retried with backoff, then given up and logged. A router
+ * restart loses at most the notices still in that queue.
  */
 export class NotStaffed {
   private readonly o: NotStaffedOptions;
+  private readonly log: Logger;
+  private readonly queue = new PQueue({ concurrency: 4 });
+  /** Notices queued and not finished, so a second message to the same room in the meantime adds none. */
+  private readonly inFlight = new Set<string>();
   private readonly sent;
   private readonly mark;
+  private readonly pruneBefore;
 
   constructor(opts: NotStaffedOptions) {
     this.o = opts;
+    this.log = opts.log ?? componentLogger('not-staffed');
     this.sent = opts.db.prepare('SELECT 1 FROM not_staffed_notices WHERE room_id = ? AND agent_id = ? AND day = ?');
     this.mark = opts.db.prepare('INSERT OR IGNORE INTO not_staffed_notices (room_id, agent_id, day) VALUES (?, ?, ?)');
+    this.pruneBefore = opts.db.prepare('DELETE FROM not_staffed_notices WHERE day < ?');
   }
 
-  /** The deliveries for live agents; for the others, sends the day's notice (invites and leaves always pass). */
+  /** The deliveries for live agents; for the others, queues the day's notice (invites and leaves always pass). */
   async filter(deliveries: Delivery[]): Promise<Delivery[]> {
     const live = this.o.live;
     if (!live) return deliveries;
@@ -37,19 +60,58 @@ export class NotStaffed {
         keep.push(d);
         continue;
       }
-      const day = new Date().toISOString().slice(0, 10);
-      if (this.sent.get(d.roomId, d.agentId, day)) continue;
-      const person = this.o.org.get(d.agentId)!;
-      const txnId = `ocf.ns.${createHash('sha256').update(`${d.roomId}\0${d.agentId}\0${day}`).digest('base64url').slice(0, 32)}`;
-      await this.o.send(d.agentId, d.roomId, {
-        msgtype: 'm.notice',
-        body: notStaffedNotice(person),
-        'm.relates_to': { 'm.in_reply_to': { event_id: d.event.event_id } },
-        'm.mentions': {},
-      }, txnId);
-      // Marked only once sent: a failed send is retried with the event; the transaction id keeps it single.
-      this.mark.run(d.roomId, d.agentId, day);
+      const day = utcDay(Date.now());
+      const key = `${d.roomId}\0${d.agentId}\0${day}`;
+      if (this.inFlight.has(key) || this.sent.get(d.roomId, d.agentId, day)) continue;
+      this.inFlight.add(key);
+      void this.queue.add(() => this.notify(d, day)).finally(() => this.inFlight.delete(key));
     }
     return keep;
+  }
+
+  /** Resolves when every queued notice was sent or given up (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.onIdle();
+  }
+
+  /** Forgets the days before yesterday: the table only answers "was today's notice sent here?". */
+  prune(now = Date.now()): number {
+    return this.pruneBefore.run(utcDay(now - 24 * 3600_000)).changes;
+  }
+
+  private async notify(d: Delivery, day: string): Promise<void> {
+    const person = this.o.org.get(d.agentId)!;
+    const txnId = `ocf.ns.${createHash('sha256').update(`${d.roomId}\0${d.agentId}\0${day}`).digest('base64url').slice(0, 32)}`;
+    const content = {
+      msgtype: 'm.notice',
+      body: notStaffedNotice(person),
+      'm.relates_to': { 'm.in_reply_to': { event_id: d.event.event_id } },
+      'm.mentions': {},
+    };
+    const retry = this.o.retry ?? DEFAULT_RETRY;
+    const where = { roomId: d.roomId, agentId: d.agentId, eventId: d.event.event_id };
+    try {
+      await pRetry(async () => {
+        try {
+          await this.o.send(d.agentId, d.roomId, content, txnId);
+        } catch (err) {
+          // p-retry needs an Error; the bot-sdk sometimes throws a bare response.
+          throw err instanceof Error ? err : Object.assign(new Error(describeError(err)), { cause: err });
+        }
+      }, {
+        retries: retry.retries, minTimeout: retry.minTimeoutMs, maxTimeout: retry.maxTimeoutMs, randomize: true,
+        shouldRetry: ({ error }) => isRetryable(error),
+      });
+      // The transaction id keeps a notice single even if this mark is lost.
+      this.mark.run(d.roomId, d.agentId, day);
+    } catch (err) {
+      if (isRetryable(err)) {
+        this.log.warn({ ...where, err: describeError(err) }, 'not-staffed notice not sent after retries; given up');
+      } else {
+        // The same request would fail the same way all day: remember it as done for today.
+        this.mark.run(d.roomId, d.agentId, day);
+        this.log.warn({ ...where, err: describeError(err) }, 'not-staffed notice cannot be sent (e.g. the employee is not in the room); not retried');
+      }
+    }
   }
 }

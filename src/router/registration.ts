@@ -6,13 +6,22 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 export const PLACEHOLDER_TOKEN = 'generate-with-fleet-registration';
 
+/**
+ * A checked registration. Shards load it without the hs_token (they never receive transactions): `hsToken` is
+ * then absent, and the router takes a RouterRegistration, which has it.
+ */
 export interface LoadedRegistration {
   registration: AppServiceRegistration;
   id: string;
   asToken: string;
-  hsToken: string;
+  hsToken?: string;
   senderLocalpart: string;
   url: string;
+}
+
+/** What the router needs: it checks the homeserver's transactions against the hs_token. */
+export interface RouterRegistration extends LoadedRegistration {
+  hsToken: string;
 }
 
 export class RegistrationError extends Error {
@@ -24,9 +33,27 @@ export class RegistrationError extends Error {
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The registration's content for a domain, with fresh tokens unless given. */
+/**
+ * The user namespace: exactly the fleet's users (the bot and every agent), never the domain. A namespace of
+ * `@.*:domain` would include the humans, so the homeserver would push every human-only DM to the router, and the
+ * as_token could act as the CEO. An anchored alternation of escaped localparts is the portable form: Conduit
+ * compiles namespaces with Rust's `regex` crate (no lookaround, so "everyone but the humans" cannot be written),
+ * Synapse with Python's `re`; neither limits the pattern's length (1000 agents ≈ 20 KB, far below the `regex`
+ * crate's 10 MB compiled-size limit). The list follows the org: a new hire needs the registration rewritten and
+ * the homeserver to reload it (see README, "A new hire").
+ */
+export function userNamespaceRegex(domain: string, localparts: readonly string[]): string {
+  if (localparts.length === 0) throw new RegistrationError('the user namespace needs at least the bot');
+  const alternatives = [...new Set(localparts)].sort().map(escapeRegex).join('|');
+  return `^@(?:${alternatives}):${escapeRegex(domain)}$`;
+}
+
+/**
+ * The registration's content for a domain, with fresh tokens unless given. `agents` are the localparts of every
+ * agent in the org (staffed or not: the router answers for the unstaffed ones); the bot is added.
+ */
 export function buildRegistration(opts: { id: string; url: string; domain: string; senderLocalpart: string;
-  asToken?: string; hsToken?: string }): Record<string, unknown> {
+  agents: readonly string[]; asToken?: string; hsToken?: string }): Record<string, unknown> {
   const domain = escapeRegex(opts.domain);
   return {
     id: opts.id,
@@ -35,13 +62,19 @@ export function buildRegistration(opts: { id: string; url: string; domain: strin
     hs_token: opts.hsToken ?? randomBytes(32).toString('hex'),
     sender_localpart: opts.senderLocalpart,
     namespaces: {
-      users: [{ exclusive: false, regex: `@.*:${domain}` }],
+      users: [{ exclusive: false, regex: userNamespaceRegex(opts.domain, [opts.senderLocalpart, ...opts.agents]) }],
       aliases: [{ exclusive: false, regex: `#.*:${domain}` }],
       rooms: [],
     },
     rate_limited: false,
     protocols: [],
   };
+}
+
+/** The user namespace regexes of registration content (to tell whether a file still fits the org). */
+export function userNamespaces(raw: Record<string, unknown>): string[] {
+  const users = (raw.namespaces as { users?: Array<{ regex?: unknown }> } | undefined)?.users ?? [];
+  return users.map((u) => String(u.regex));
 }
 
 /** Writes a registration file readable only by its owner: it holds the two tokens. */
@@ -52,7 +85,15 @@ export function writeRegistration(path: string, content: Record<string, unknown>
 }
 
 /** Reads the registration; FLEET_AS_TOKEN / FLEET_HS_TOKEN replace its tokens (production keeps them in secrets). */
-export function loadRegistration(path: string, env: NodeJS.ProcessEnv = process.env): LoadedRegistration {
+export function loadRegistration(path: string, env: NodeJS.ProcessEnv = process.env): RouterRegistration {
+  const raw = readRegistrationFile(path);
+  if (env.FLEET_AS_TOKEN) raw.as_token = env.FLEET_AS_TOKEN;
+  if (env.FLEET_HS_TOKEN) raw.hs_token = env.FLEET_HS_TOKEN;
+  return toLoadedRegistration(raw, path);
+}
+
+/** The registration's content as written in the file, unchecked. */
+export function readRegistrationFile(path: string): Record<string, unknown> {
   if (!existsSync(path)) {
     throw new RegistrationError(`appservice registration ${path} not found: run \`./fleet registration\` to create one`);
   }
@@ -62,26 +103,43 @@ export function loadRegistration(path: string, env: NodeJS.ProcessEnv = process.
   } catch (err) {
     throw new RegistrationError(`appservice registration ${path} is not valid YAML: ${(err as Error).message}`);
   }
-  if (env.FLEET_AS_TOKEN) raw.as_token = env.FLEET_AS_TOKEN;
-  if (env.FLEET_HS_TOKEN) raw.hs_token = env.FLEET_HS_TOKEN;
-  return toLoadedRegistration(raw, path);
+  if (typeof raw !== 'object' || raw === null) throw new RegistrationError(`appservice registration ${path} is not a mapping`);
+  return raw;
 }
 
 /** Checks a registration's content (from a file, or built from config and env) and wraps it for the bridge. */
-export function toLoadedRegistration(raw: Record<string, unknown>, source: string): LoadedRegistration {
-  for (const key of ['id', 'as_token', 'hs_token', 'sender_localpart', 'url'] as const) {
-    if (typeof raw[key] !== 'string' || raw[key] === '') throw new RegistrationError(`appservice registration ${source}: "${key}" is missing`);
-  }
-  if (raw.as_token === PLACEHOLDER_TOKEN || raw.hs_token === PLACEHOLDER_TOKEN) {
-    throw new RegistrationError(`appservice registration ${source} still has placeholder tokens: run \`./fleet registration\``);
-  }
+export function toLoadedRegistration(raw: Record<string, unknown>, source: string): RouterRegistration {
+  checkFields(raw, source, ['id', 'as_token', 'hs_token', 'sender_localpart', 'url']);
   if (raw.as_token === raw.hs_token) throw new RegistrationError(`appservice registration ${source}: as_token and hs_token must differ`);
-  const registration = AppServiceRegistration.fromObject(raw as never);
+  return { ...wrap(raw), hsToken: raw.hs_token as string };
+}
+
+/**
+ * The registration a shard needs: acting as agents takes only the as_token. Any hs_token in `raw` is dropped, so
+ * a shard never holds the secret that authenticates the homeserver to the router.
+ */
+export function toShardRegistration(raw: Record<string, unknown>, source: string): LoadedRegistration {
+  const { hs_token: _dropped, ...rest } = raw;
+  checkFields(rest, source, ['id', 'as_token', 'sender_localpart', 'url']);
+  // matrix-appservice-bridge refuses a registration object without an hs_token even where it is never used (a
+  // shard never listens for transactions): it gets a random one that nobody else knows.
+  return wrap({ ...rest, hs_token: randomBytes(32).toString('hex') });
+}
+
+function checkFields(raw: Record<string, unknown>, source: string, keys: readonly string[]): void {
+  for (const key of keys) {
+    if (typeof raw[key] !== 'string' || raw[key] === '') throw new RegistrationError(`appservice registration ${source}: "${key}" is missing`);
+    if (key.endsWith('_token') && raw[key] === PLACEHOLDER_TOKEN) {
+      throw new RegistrationError(`appservice registration ${source} still has placeholder tokens: run \`./fleet registration\``);
+    }
+  }
+}
+
+function wrap(raw: Record<string, unknown>): LoadedRegistration {
   return {
-    registration,
+    registration: AppServiceRegistration.fromObject(raw as never),
     id: raw.id as string,
     asToken: raw.as_token as string,
-    hsToken: raw.hs_token as string,
     senderLocalpart: raw.sender_localpart as string,
     url: raw.url as string,
   };

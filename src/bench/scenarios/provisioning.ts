@@ -26,6 +26,7 @@ export async function provisioningScenario(o: ProvisioningScenarioOptions): Prom
   const hs = await startBenchHomeserver({
     cacheDir: o.cacheDir, instance: `${o.instance}-provision`, serverName: o.org.domain,
     appserviceId: o.config.appservice.id, senderLocalpart: o.config.appservice.senderLocalpart,
+    agents: o.org.agents().map((p) => p.localpart),
     // Nothing listens there: provisioning talks to the homeserver only; its transactions wait in Synapse.
     routerUrl: `http://127.0.0.1:${await freePort()}`,
     workDir: o.workDir, progress: o.progress,

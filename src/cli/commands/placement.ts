@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { placeAgent } from '../../router/placement.ts';
 import { SCALE_PATH } from '../../shard/protocol.ts';
 import { fleetContext, orgFor } from '../context.ts';
-import { shardSecretFor } from './run.ts';
+import { shardSecretFor } from '../credentials.ts';
 
 interface RouterHealth { shards: Array<{ shardId: string; url: string; unfinished: number }> }
 

@@ -3,7 +3,7 @@ import { provisionOrg, selectLiveAgents, type ProvisionResult } from '../../prov
 import type { OrgDirectory } from '../../org/directory.ts';
 import type { LoadedRegistration } from '../../router/registration.ts';
 import { fleetContext, orgFor, type FleetContext } from '../context.ts';
-import { ensureRegistration } from './run.ts';
+import { ensureRegistration } from '../credentials.ts';
 
 export function liveAgents(ctx: FleetContext, org: OrgDirectory): Set<string> {
   return selectLiveAgents(org, ctx.config.agents.live);
@@ -34,7 +34,7 @@ export function registerProvisionCommand(program: Command): void {
       const url = ctx.config.homeserver.url || `http://127.0.0.1:${ctx.config.homeserver.local.port}`;
       const reachable = await fetch(new URL('/_matrix/client/versions', url), { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);
       if (!reachable) throw new Error(`no homeserver answers at ${url}: start the fleet with ./fleet up (it provisions too), or set homeserver.url`);
-      const result = await provision(ctx, org, ensureRegistration(ctx), url);
+      const result = await provision(ctx, org, ensureRegistration(ctx, org), url);
       console.log(summary(result));
       if (result.failed) process.exitCode = 1;
     });

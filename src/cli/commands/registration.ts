@@ -1,27 +1,33 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildRegistration, writeRegistration } from '../../router/registration.ts';
-import { fleetContext } from '../context.ts';
+import { readRegistrationFile, writeRegistration } from '../../router/registration.ts';
+import { fleetContext, orgFor } from '../context.ts';
+import { registrationContent } from '../credentials.ts';
 
 export function registerRegistrationCommand(program: Command): void {
   program.command('registration')
-    .description('write an appservice registration with fresh random tokens (give it to your homeserver)')
+    .description('write an appservice registration for the org (give it to your homeserver), with fresh random tokens')
     .option('--out <file>', 'where to write it (default: appservice.registration from the config)')
     .option('--url <url>', 'how the homeserver reaches the router (default: router.url from the config)')
-    .action((opts: { out?: string; url?: string }) => {
+    .option('--keep-tokens', 'keep the tokens of the existing file (or FLEET_AS_TOKEN/FLEET_HS_TOKEN): after a hire, only the user namespace changes')
+    .action((opts: { out?: string; url?: string; keepTokens?: boolean }) => {
       const ctx = fleetContext();
+      const org = orgFor(ctx.config, ctx.root);
       const out = opts.out ? resolve(opts.out) : ctx.registrationPath;
-      writeRegistration(out, freshRegistration(ctx.config, opts.url));
-      console.log(`wrote ${out} with fresh tokens (mode 0600). Restart the homeserver after giving it this file.`);
+      const tokens = opts.keepTokens ? existingTokens(out) : {};
+      writeRegistration(out, registrationContent(ctx, org, { ...(opts.url ? { url: opts.url } : {}), ...tokens }));
+      console.log(`wrote ${out} (mode 0600) for ${org.agents().length} agents, ${opts.keepTokens ? 'same tokens' : 'fresh tokens'}. `
+        + 'Give it to the homeserver again: Synapse reloads it on restart, Conduit with `register-appservice`.');
     });
 }
 
-/** A registration for this config (id, sender, domain, router url) with fresh tokens; same shape as registration.yaml. */
-export function freshRegistration(config: ReturnType<typeof fleetContext>['config'], url?: string): Record<string, unknown> {
-  return buildRegistration({
-    id: config.appservice.id,
-    url: url ?? config.router.url,
-    domain: config.domain,
-    senderLocalpart: config.appservice.senderLocalpart,
-  });
+function existingTokens(file: string): { asToken: string; hsToken: string } {
+  const raw = existsSync(file) ? readRegistrationFile(file) : {};
+  const asToken = process.env.FLEET_AS_TOKEN ?? raw.as_token;
+  const hsToken = process.env.FLEET_HS_TOKEN ?? raw.hs_token;
+  if (typeof asToken !== 'string' || typeof hsToken !== 'string') {
+    throw new Error(`--keep-tokens: no tokens to keep (no ${file}, and FLEET_AS_TOKEN/FLEET_HS_TOKEN unset)`);
+  }
+  return { asToken, hsToken };
 }

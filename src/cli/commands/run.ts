@@ -1,39 +1,19 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRouter } from '../../router/router.ts';
 import { ConfigError } from '../../config/load.ts';
-import { buildRegistration, loadRegistration, toLoadedRegistration, writeRegistration, type LoadedRegistration } from '../../router/registration.ts';
 import { EcsShardDriver } from '../../shard/drivers/ecs.ts';
 import { startShard } from '../../shard/shard.ts';
+import { shardToken } from '../../shard/protocol.ts';
 import { LocalShardDriver } from '../../shard/drivers/local.ts';
 import { componentLogger } from '../../log.ts';
-import { fleetContext, orgFor, secretFromEnvOrFile, type FleetContext } from '../context.ts';
-import { freshRegistration } from './registration.ts';
+import { fleetContext, orgFor, type FleetContext } from '../context.ts';
+import { ensureRegistration, shardRegistration, shardSecretFor, shardTokenFor } from '../credentials.ts';
 import { startHomeserver } from '../homeserver.ts';
 import { costEstimator, createRuntime, startModelService } from '../model.ts';
 import { liveAgents, provision, summary } from './provision.ts';
 
 const log = componentLogger('cli');
-
-export const shardSecretFor = (ctx: FleetContext): string => secretFromEnvOrFile('FLEET_SHARD_SECRET', join(ctx.stateDir, 'shard-secret'));
-
-/**
- * The registration in use. Containers have no file: with FLEET_AS_TOKEN and FLEET_HS_TOKEN set it is built from the
- * config. Locally the configured file is created with fresh tokens the first time.
- */
-export function ensureRegistration(ctx: FleetContext): LoadedRegistration {
-  if (!existsSync(ctx.registrationPath)) {
-    const { FLEET_AS_TOKEN: asToken, FLEET_HS_TOKEN: hsToken } = process.env;
-    if (asToken && hsToken) {
-      return toLoadedRegistration(buildRegistration({ id: ctx.config.appservice.id, url: ctx.config.router.url, domain: ctx.config.domain,
-        senderLocalpart: ctx.config.appservice.senderLocalpart, asToken, hsToken }), 'FLEET_AS_TOKEN/FLEET_HS_TOKEN');
-    }
-    writeRegistration(ctx.registrationPath, freshRegistration(ctx.config));
-    log.info({ path: ctx.registrationPath }, 'wrote appservice registration with fresh tokens');
-  }
-  return loadRegistration(ctx.registrationPath);
-}
 
 /** In production the router keeps the shard tasks running (ECS); locally `up` runs them as child processes. */
 function startShardDriver(ctx: FleetContext): { close(): void; scale?: (count: number) => Promise<void> } {
@@ -41,7 +21,8 @@ function startShardDriver(ctx: FleetContext): { close(): void; scale?: (count: n
   if (shards.driver !== 'ecs') return { close() {} };
   let wanted = shards.count;
   if (!shards.ecs) throw new ConfigError(ctx.file, ['shards.ecs: required when shards.driver is ecs (cluster, taskDefinition, subnets, securityGroups)']);
-  const driver = new EcsShardDriver({ ...shards.ecs, routerUrl: router.url });
+  const secret = shardSecretFor(ctx);
+  const driver = new EcsShardDriver({ ...shards.ecs, routerUrl: router.url, tokenFor: (id) => shardToken(secret, id) });
   const keep = async () => {
     try {
       await driver.scale(wanted);
@@ -71,7 +52,7 @@ export function registerRunCommands(program: Command): void {
       const ctx = fleetContext();
       const { config } = ctx;
       const org = orgFor(config, ctx.root);
-      const registration = ensureRegistration(ctx);
+      const registration = ensureRegistration(ctx, org);
       const shardSecret = shardSecretFor(ctx);
       const hs = await startHomeserver(ctx, org);
       const model = await startModelService(ctx);
@@ -79,12 +60,13 @@ export function registerRunCommands(program: Command): void {
         cliPath: join(ctx.root, 'src/cli/main.ts'),
         basePort: config.shards.basePort,
         restart: true,
+        tokenFor: (id) => shardToken(shardSecret, id),
         env: { ...process.env, FLEET_HOMESERVER__URL: hs.url, ...model.env },
       });
       const router = await startRouter({
         org, registration, homeserverUrl: hs.url, shardSecret,
         dbPath: join(ctx.dataDir, 'router.sqlite'),
-        host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
+        ...routerTuning(ctx),
         scaleShards: (count) => driver.scale(count),
         live: liveAgents(ctx, org),
       });
@@ -126,12 +108,13 @@ export function registerRunCommands(program: Command): void {
       const { config } = ctx;
       if (!config.homeserver.url) throw new Error('homeserver.url (FLEET_HOMESERVER__URL) must be set to run the router alone');
       const shards = startShardDriver(ctx);
+      const org = orgFor(config, ctx.root);
       const router = await startRouter({
-        org: orgFor(config, ctx.root), registration: ensureRegistration(ctx), homeserverUrl: config.homeserver.url,
+        org, registration: ensureRegistration(ctx, org), homeserverUrl: config.homeserver.url,
         shardSecret: shardSecretFor(ctx), dbPath: join(ctx.dataDir, 'router.sqlite'),
-        host: config.router.host, port: config.router.port, deadShardAfterMs: config.shards.deadAfterMs,
+        ...routerTuning(ctx),
         ...(shards.scale ? { scaleShards: shards.scale } : {}),
-        live: liveAgents(ctx, orgFor(config, ctx.root)),
+        live: liveAgents(ctx, org),
       });
       await router.verifyLink();
       await stopOnSignal(async () => {
@@ -150,8 +133,8 @@ export function registerRunCommands(program: Command): void {
       if (!config.homeserver.url) throw new Error('homeserver.url (FLEET_HOMESERVER__URL) must be set for a shard');
       const org = orgFor(config, ctx.root);
       const shard = await startShard({
-        shardId: opts.id, org, registration: ensureRegistration(ctx), homeserverUrl: config.homeserver.url,
-        routerUrl: config.router.url, shardSecret: shardSecretFor(ctx),
+        shardId: opts.id, org, registration: shardRegistration(ctx, org), homeserverUrl: config.homeserver.url,
+        routerUrl: config.router.url, shardToken: shardTokenFor(ctx, opts.id),
         dbPath: join(ctx.dataDir, 'shards', `${opts.id}.sqlite`),
         host: config.shards.host, port: opts.port ?? 0, heartbeatMs: config.shards.heartbeatMs,
         ...(config.shards.advertiseUrl ? { advertiseUrl: config.shards.advertiseUrl } : {}),
@@ -159,9 +142,21 @@ export function registerRunCommands(program: Command): void {
         limits: config.limits,
         maxHops: config.agents.maxHops,
         costOf: costEstimator(ctx),
+        drainMs: config.shards.drainMs, turnTimeoutMs: config.shards.turnTimeoutMs, retryHorizonMs: config.shards.retryHorizonMs,
+        // A newer process of this shard id took over (ECS replacement): this one stops at once.
+        onSuperseded: () => process.kill(process.pid, 'SIGTERM'),
       });
       await stopOnSignal(() => shard.close());
     });
+}
+
+/** The router's settings that come straight from config. */
+function routerTuning(ctx: FleetContext) {
+  const { router, shards, routing } = ctx.config;
+  return {
+    host: router.host, port: router.port, deadShardAfterMs: shards.deadAfterMs, heartbeatMs: shards.heartbeatMs,
+    claimTtlMs: shards.claimTtlMs, allowedShardHosts: shards.allowedHosts, routing,
+  };
 }
 
 async function stopOnSignal(close: () => Promise<void>): Promise<void> {

@@ -58,6 +58,52 @@ describe('router inbox', () => {
     expect(inbox.counts().failed).toBe(1);
   });
 
+  it('keeps no content of a routed event: only its id, so a re-sent event is still recognised', () => {
+    const db = openRouterStore(':memory:');
+    const inbox = new Inbox(db);
+    inbox.accept('t1', [{ ...msg('$private'), content: { body: 'a human-only secret' } }]);
+    inbox.markDone(inbox.pending()[0]!.seq);
+    const rows = db.prepare('SELECT * FROM inbox').all();
+    expect(JSON.stringify(rows)).not.toContain('secret');
+    expect(JSON.stringify(rows)).not.toContain('!r:x');
+    expect(inbox.accept('t2', [msg('$private')]).accepted).toBe(0);
+  });
+
+  it('prunes done events, transaction ids and rejected entries after the horizon, never pending or parked work', () => {
+    const db = openRouterStore(':memory:');
+    const inbox = new Inbox(db);
+    const day = 24 * 3600_000;
+    inbox.accept('old', [msg('$done'), msg('$pending'), msg('$parked'), 'garbage']);
+    const [done, , parked] = inbox.pending();
+    inbox.markDone(done!.seq);
+    inbox.markFailed(parked!.seq, 'poison', 1);
+    const t0 = Date.now();
+    expect(inbox.prune(t0 + day, { horizonMs: 7 * day })).toBe(0);
+    expect(inbox.prune(t0 + 8 * day, { horizonMs: 7 * day })).toBe(3); // the done event, the transaction, the rejected entry
+    expect(inbox.seen('event', '$done')).toBe(false);
+    expect(inbox.seen('transaction', 'old')).toBe(false);
+    expect(inbox.pending().map((i) => i.event.event_id)).toEqual(['$pending']);
+    expect(inbox.parked().map((p) => p.eventId)).toEqual(['$parked']);
+  });
+
+  it('lists parked events with their error and replays one or all of them', () => {
+    const inbox = new Inbox(openRouterStore(':memory:'));
+    inbox.accept('t1', [msg('$a'), msg('$b'), msg('$c')]);
+    for (const item of inbox.pending()) inbox.markFailed(item.seq, `poison ${item.event.event_id}`, 1);
+    const parked = inbox.parked(10);
+    expect(parked).toMatchObject([
+      { eventId: '$a', roomId: '!r:x', sender: '@a:x', attempts: 1, lastError: 'poison $a' },
+      { eventId: '$b' }, { eventId: '$c' },
+    ]);
+    expect(inbox.parked(1)).toHaveLength(1);
+    expect(inbox.replay(parked[1]!.seq)).toBe(1);
+    expect(inbox.replay(parked[1]!.seq)).toBe(0); // no longer parked
+    expect(inbox.pending()).toMatchObject([{ event: { event_id: '$b' }, attempts: 0 }]);
+    expect(inbox.replay('all')).toBe(2);
+    expect(inbox.pending().map((i) => i.event.event_id)).toEqual(['$a', '$b', '$c']);
+    expect(inbox.counts()).toEqual({ pending: 3, done: 0, failed: 0 });
+  });
+
   it('describes what is wrong with an event shape', () => {
     expect(eventShapeProblem(msg('$1'))).toBeNull();
     expect(eventShapeProblem({ ...msg('$1'), sender: 5 })).toBe('missing or non-string "sender"');
