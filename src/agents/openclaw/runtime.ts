@@ -2,13 +2,13 @@ import { componentLogger } from '../../log.ts';
 import type { OrgDirectory } from '../../org/directory.ts';
 import type { ModelProvider } from '../../providers/types.ts';
 import type { AgentRuntime, AgentServices, AgentTurnInput, AgentTurnResult, ConversationRef, ToolActivity } from '../runtime.ts';
+import { speakerLine } from '../speaker-line.ts';
 import { ColleagueMessageBudget, DEFAULT_COLLEAGUE_MESSAGE_LIMITS, FLEET_TOOLS, type ColleagueMessageLimits } from '../tools/index.ts';
 import type { AgentTool, ToolContext } from '../tools/types.ts';
 import { AgentWorkspace } from '../workspace/workspace.ts';
 import { AgentCoreEngine } from './agent-core-engine.ts';
 import { cleanReply } from './clean-reply.ts';
 import type { AgentLoopEngine, AgentLoopSession, LoopTool } from './engine.ts';
-import { speakerLine } from '../speaker-line.ts';
 import { historyOf, systemPrompt, type PromptFiles } from './prompt.ts';
 
 const log = componentLogger('agents');

@@ -23,8 +23,8 @@ export function workspaceDirName(matrixId: string): string {
 
 /**
  * Everything one agent owns on disk, under `<dataDir>/agents/<localpart>/`: identity files, per-room session
- * transcripts, remembered notes (memory/notes.jsonl), MEMORY.md and memory/*.md. Every access goes through resolveInside, so nothing here can touch another
- * agent's directory.
+ * transcripts, remembered notes (memory/notes.jsonl), MEMORY.md and memory/*.md. Every access goes through
+ * resolveInside, so nothing here can touch another agent's directory.
  */
 export class AgentWorkspace {
   readonly dir: string;
