@@ -11,7 +11,7 @@ import { runAdminCommand, type AdminContext } from './commands.ts';
 export const ADMIN_ROOM_LOCALPART = 'fleet-admin';
 
 /** How often the room's alias is looked up again while it does not exist (before `./fleet provision`). */
-const LOOKUP_EVERY_MS = 60_000;
+const LOOKUP_EVERY_MS = 15_000;
 
 interface AdminRoomOptions {
   bridge: Bridge;
@@ -57,6 +57,7 @@ export class AdminRoom {
   }
 
   private commandOf(event: RoomEvent): string | undefined {
+    this.learnFromAliasEvent(event);
     if (event.type !== 'm.room.message' || !this.o.org.isHuman(event.sender)) return undefined;
     const content = event.content;
     if (typeof content !== 'object' || content === null) return undefined;
@@ -85,15 +86,31 @@ export class AdminRoom {
       { msgtype: 'm.notice', body: text, 'm.relates_to': { 'm.in_reply_to': { event_id: eventId } } }));
   }
 
-  /** Looks the alias up in the background, at most once a minute while the room does not exist. */
+  /**
+   * Provisioning creates the room with its alias: the canonical-alias event names the room as soon as it exists.
+   * (The homeserver refuses a canonical alias that does not point at the room, so the event can be taken as is.)
+   */
+  private learnFromAliasEvent(event: RoomEvent): void {
+    if (this.roomId !== undefined || event.type !== 'm.room.canonical_alias' || event.state_key !== '') return;
+    if ((event.content as { alias?: unknown } | undefined)?.alias === this.alias()) this.roomId = event.room_id;
+  }
+
+  private alias(): string {
+    return `#${ADMIN_ROOM_LOCALPART}:${this.o.org.domain}`;
+  }
+
+  /** Looks the alias up in the background, and again every 15 s while the room does not exist. */
   private refreshRoomId(): void {
-    if (this.lookup || Date.now() - this.lastLookup < LOOKUP_EVERY_MS) return;
+    if (this.lookup || this.roomId !== undefined || Date.now() - this.lastLookup < LOOKUP_EVERY_MS) return;
     this.lastLookup = Date.now();
     this.lookup = (this.o.resolveRoom ?? this.resolveByAlias.bind(this))()
-      .then((id) => { this.roomId = id; }, (err: unknown) => {
+      .then((id) => { this.roomId ??= id; }, (err: unknown) => {
         this.o.log.warn({ err: describeError(err) }, 'could not look up the #fleet-admin room; admin commands wait');
       })
-      .finally(() => { this.lookup = undefined; });
+      .finally(() => {
+        this.lookup = undefined;
+        if (this.roomId === undefined) setTimeout(() => this.refreshRoomId(), LOOKUP_EVERY_MS).unref();
+      });
   }
 
   /**
@@ -102,7 +119,7 @@ export class AdminRoom {
    */
   private async resolveByAlias(): Promise<string | undefined> {
     const client = this.o.bridge.getBot().getClient() as unknown as { homeserverUrl: string; accessToken: string };
-    const alias = `#${ADMIN_ROOM_LOCALPART}:${this.o.org.domain}`;
+    const alias = this.alias();
     const res = await fetch(new URL(`/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`, client.homeserverUrl), {
       headers: { authorization: `Bearer ${client.accessToken}` },
       signal: AbortSignal.timeout(10_000),

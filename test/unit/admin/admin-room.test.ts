@@ -69,4 +69,16 @@ describe('#fleet-admin room', () => {
     expect(room.handle(ev())).toBe(true);
     await expect(room.idle()).resolves.toBeUndefined();
   });
+
+  it('knows the room as soon as provisioning creates it (its canonical alias), without waiting for the next lookup', () => {
+    const room = new AdminRoom({
+      bridge: {} as Bridge, org, log: logger, resolveRoom: async () => undefined,
+      ctx: { org, shards: () => [], inbox: () => ({ pending: 0, done: 0, failed: 0 }), parked: () => [], replay: () => 0, usage: async () => [] },
+      answer: async () => {},
+    });
+    expect(room.handle(ev())).toBe(false);
+    expect(room.handle({ event_id: '$alias', room_id: ADMIN_ROOM, sender: '@fleet-bot:anycompany.corp', type: 'm.room.canonical_alias',
+      state_key: '', content: { alias: '#fleet-admin:anycompany.corp' } })).toBe(false);
+    expect(room.handle(ev())).toBe(true);
+  });
 });
