@@ -75,7 +75,7 @@ export class RouterService extends Construct {
         FLEET_ROUTER__PORT: String(ROUTER_PORT),
         ...driverEnv,
       },
-      secrets: props.secrets.fleetContainerSecrets(),
+      secrets: props.secrets.routerContainerSecrets(),
       portMappings: [{ containerPort: ROUTER_PORT, name: 'appservice' }],
       healthCheck: {
         command: httpHealthCheck(ROUTER_PORT),

@@ -29,11 +29,20 @@ export class FleetSecrets extends Construct {
   }
 
   /** The environment the fleet image reads its secrets from (src/config/load.ts, src/router/registration.ts). */
-  fleetContainerSecrets(): Record<string, ecs.Secret> {
+  /** The router holds every secret: it receives transactions (hs_token) and derives each shard's token. */
+  routerContainerSecrets(): Record<string, ecs.Secret> {
     return {
       FLEET_AS_TOKEN: ecs.Secret.fromSecretsManager(this.asToken),
       FLEET_HS_TOKEN: ecs.Secret.fromSecretsManager(this.hsToken),
       FLEET_SHARD_SECRET: ecs.Secret.fromSecretsManager(this.shardSecret),
     };
+  }
+
+  /**
+   * A shard acts as agents (as_token) and nothing more: it never receives transactions, and its own shard token
+   * comes from the router's RunTask override (FLEET_SHARD_TOKEN), so one shard cannot speak for another.
+   */
+  shardContainerSecrets(): Record<string, ecs.Secret> {
+    return { FLEET_AS_TOKEN: ecs.Secret.fromSecretsManager(this.asToken) };
   }
 }

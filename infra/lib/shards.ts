@@ -68,7 +68,7 @@ export class ShardTasks extends Construct {
         FLEET_SHARDS__HOST: '0.0.0.0',
         FLEET_MODEL__DEFAULT: Stack.of(this).toJsonString({ kind: 'bedrock', region, modelId: p.bedrockModelId }),
       },
-      secrets: props.secrets.fleetContainerSecrets(),
+      secrets: props.secrets.shardContainerSecrets(),
       portMappings: [{ containerPort: SHARD_PORT, name: 'deliveries' }],
       healthCheck: {
         command: httpHealthCheck(SHARD_PORT),

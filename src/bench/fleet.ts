@@ -1,3 +1,4 @@
+import { ROUTER_STATUS_PATH } from '../shard/protocol.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,12 +42,14 @@ export class BenchFleet {
   readonly observer: BenchClient;
   readonly #processes: FleetProcesses;
   readonly #model: ScriptedModelServer;
+  readonly #secret: string;
   readonly #dms = new Map<string, Promise<string>>();
   #baselineRoom: Promise<string> | undefined;
   #shards = 0;
 
   private constructor(init: { hs: BenchHomeserver; org: OrgDirectory; routerUrl: string; sender: BenchClient; observer: BenchClient;
-    processes: FleetProcesses; model: ScriptedModelServer }) {
+    processes: FleetProcesses; model: ScriptedModelServer; secret: string }) {
+    this.#secret = init.secret;
     this.hs = init.hs;
     this.org = init.org;
     this.routerUrl = init.routerUrl;
@@ -79,14 +82,15 @@ export class BenchFleet {
       mkdirSync(logDir, { recursive: true });
       const configPath = join(opts.workDir, 'fleet.yaml');
       writeFileSync(configPath, stringify(benchConfig(config, { hsUrl: hs.url, registrationPath: hs.registrationPath, routerPort, routerUrl, dataDir, modelUrl: model.url })), { mode: 0o600 });
+      const secret = randomBytes(32).toString('hex');
       const processes = new FleetProcesses({
         cliPath: join(opts.root, 'src/cli/main.ts'),
         logDir,
-        env: childEnv(opts.root, configPath, randomBytes(32).toString('hex')),
+        env: childEnv(opts.root, configPath, secret),
       });
       undo.push(() => processes.stopAll());
       processes.start('router', ['router']);
-      await waitUntil(async () => (await routerHealth(routerUrl)) !== undefined, START_TIMEOUT_MS,
+      await waitUntil(async () => (await routerHealth(routerUrl, secret)) !== undefined, START_TIMEOUT_MS,
         () => `the router did not answer on ${routerUrl}; ${processes.logTail('router')}`, () => processes.running('router'));
 
       const passwords = { ceo: randomBytes(16).toString('hex'), observer: randomBytes(16).toString('hex') };
@@ -96,7 +100,7 @@ export class BenchFleet {
       undo.push(() => sender.close());
       const observer = await BenchClient.login(hs.url, OBSERVER_LOCALPART, passwords.observer);
       undo.push(() => observer.close());
-      return new BenchFleet({ hs, org, routerUrl, sender, observer, processes, model });
+      return new BenchFleet({ hs, org, routerUrl, sender, observer, processes, model, secret });
     } catch (err) {
       for (const step of undo.reverse()) await step().catch(() => undefined);
       throw err;
@@ -117,7 +121,7 @@ export class BenchFleet {
     await Promise.all(extra.map((n) => this.#processes.stop(n)));
     const want = Array.from({ length: count }, (_, i) => `shard-${i}`).join(',');
     await waitUntil(async () => {
-      const shards = (await routerHealth(this.routerUrl))?.shards.map((s) => s.shardId).sort().join(',');
+      const shards = (await routerHealth(this.routerUrl, this.#secret))?.shards.map((s) => s.shardId).sort().join(',');
       return shards === want;
     }, START_TIMEOUT_MS, () => `the router did not see shards ${want}; ${this.#processes.logTail('shard-0')}`);
     this.#shards = count;
@@ -185,9 +189,9 @@ export class BenchFleet {
 
 interface RouterHealth { shards: Array<{ shardId: string }> }
 
-async function routerHealth(url: string): Promise<RouterHealth | undefined> {
+async function routerHealth(url: string, secret: string): Promise<RouterHealth | undefined> {
   try {
-    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${url}${ROUTER_STATUS_PATH}`, { headers: { authorization: `Bearer ${secret}` }, signal: AbortSignal.timeout(2000) });
     return res.ok ? ((await res.json()) as RouterHealth) : undefined;
   } catch {
     return undefined;

@@ -60,6 +60,16 @@ export const fleetConfigSchema = z.object({
     advertiseUrl: httpUrl.optional(),
     heartbeatMs: z.number().int().min(100),
     deadAfterMs: z.number().int().min(500),
+    /** A claim on an agent's turn outlives its holder's last heartbeat this long (pauses shorter than it cost nothing). */
+    claimTtlMs: z.number().int().min(1000).default(60_000),
+    /** An orderly stop waits this long for running turns before aborting and handing them on. */
+    drainMs: z.number().int().min(0).default(10_000),
+    /** How long a paid reply (or join, leave) is retried while the homeserver is down, before it is given up. */
+    retryHorizonMs: z.number().int().min(1000).default(6 * 3600_000),
+    /** A turn running longer is aborted and answered with an apology. */
+    turnTimeoutMs: z.number().int().min(1000).default(120_000),
+    /** Hosts shards may announce besides the address their heartbeat comes from (e.g. a service name). */
+    allowedHosts: z.array(z.string().min(1)).default([]),
   }),
   agents: z.object({
     dataDir: z.string().min(1),

@@ -1,6 +1,7 @@
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { OrgDirectory } from '../org/directory.ts';
 import type { Db } from '../store/sqlite.ts';
+import { withMatrixRetry } from './retry.ts';
 
 /**
  * Creates an employee's Matrix user the first time it is needed (a user query, a first invite or a first reply):
@@ -36,8 +37,9 @@ export class UserProvisioner {
   private async provision(userId: string): Promise<void> {
     const person = this.org.get(userId)!;
     const intent = this.bridge.getIntent(userId);
-    await intent.ensureRegistered();
-    await intent.setDisplayName(person.name);
+    // Retried like any homeserver call: a user that could not be created now is needed again a moment later.
+    await withMatrixRetry(() => intent.ensureRegistered());
+    await withMatrixRetry(() => intent.setDisplayName(person.name));
     this.add.run(userId, Date.now());
   }
 }

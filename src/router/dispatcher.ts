@@ -1,32 +1,37 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
 import type { Inbox, InboxItem } from './inbox.ts';
+import { isRetryable } from './retryable.ts';
 
 export interface DispatcherOptions {
   inbox: Inbox;
-  /** Routes and hands over a batch of events; returns the seqs that are finished, throws nothing for partial failures. */
-  processBatch: (items: InboxItem[]) => Promise<{ done: number[]; failed: Array<{ seq: number; error: string }> }>;
+  /** Routes one event and writes its deliveries to the outbox; throws when it could not (see retryable.ts). */
+  processEvent: (item: InboxItem) => Promise<void>;
   log: Logger;
-  /** Runs before each batch and on every wake-up (the router re-hands work of shards that died). */
-  beforeBatch?: () => Promise<void>;
   batchSize?: number;
-  /** After this many failed attempts an event is parked as 'failed' (kept for admins), not retried forever. */
-  maxAttempts?: number;
+  /** A retryable failure is retried (backing off up to maxBackoffMs) until the event is this old, then parked. */
+  retryHorizonMs?: number;
+  /** A failure that is not retryable (a bug, a malformed event) is parked after this many attempts. */
+  maxPermanentAttempts?: number;
+  maxBackoffMs?: number;
 }
 
+interface Waiting { attempts: number; nextAt: number; firstAt: number; roomId: string }
+
 /**
- * Drains the inbox in order. Woken when a transaction lands; on failures it backs off (up to 5 s) and retries the same
- * events, so an unreachable shard delays work but never drops it.
+ * Drains the inbox in order, one event at a time. A failing event waits on its own back-off and holds back only
+ * the later events of its room (their order matters to the agents there); every other room goes on. Parked events
+ * stay in the inbox as 'failed' for admins to see and replay.
  */
 export class Dispatcher {
-  private readonly opts: Required<DispatcherOptions>;
+  private readonly o: Required<DispatcherOptions>;
   private wake: (() => void) | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
   private kicked = false;
+  private readonly waiting = new Map<number, Waiting>();
 
   constructor(opts: DispatcherOptions) {
-    this.opts = { batchSize: 100, maxAttempts: 60, beforeBatch: async () => {}, ...opts };
+    this.o = { batchSize: 100, retryHorizonMs: 24 * 3600_000, maxPermanentAttempts: 3, maxBackoffMs: 30_000, ...opts };
   }
 
   start(): void {
@@ -46,32 +51,77 @@ export class Dispatcher {
     await this.loop;
   }
 
+  /** Events waiting for a retry (not parked), for status views. */
+  retrying(): number {
+    return this.waiting.size;
+  }
+
   private async run(): Promise<void> {
-    let backoffMs = 0;
     while (this.running) {
       this.kicked = false;
-      await this.opts.beforeBatch().catch((err: Error) => this.opts.log.warn({ err: err.message }, 'before-batch step failed'));
-      const items = this.opts.inbox.pending(this.opts.batchSize);
-      if (items.length === 0) {
-        if (!this.kicked) await new Promise<void>((r) => { this.wake = r; setTimeout(r, 1000).unref(); });
+      const progressed = await this.drainOnce();
+      if (!progressed && !this.kicked) {
+        await new Promise<void>((r) => { this.wake = r; setTimeout(r, this.nextWakeMs()).unref(); });
         this.wake = undefined;
-        continue;
-      }
-      let result;
-      try {
-        result = await this.opts.processBatch(items);
-      } catch (err) {
-        result = { done: [], failed: items.map((i) => ({ seq: i.seq, error: (err as Error).message })) };
-      }
-      for (const seq of result.done) this.opts.inbox.markDone(seq);
-      for (const f of result.failed) this.opts.inbox.markFailed(f.seq, f.error, this.opts.maxAttempts);
-      if (result.failed.length > 0) {
-        backoffMs = Math.min(5000, backoffMs === 0 ? 100 : backoffMs * 2);
-        this.opts.log.warn({ failed: result.failed.length, retryInMs: backoffMs, error: result.failed[0]!.error }, 'events not handed over; will retry');
-        await sleep(backoffMs);
-      } else {
-        backoffMs = 0;
       }
     }
+  }
+
+  private nextWakeMs(): number {
+    const now = Date.now();
+    let next = 1000;
+    for (const w of this.waiting.values()) next = Math.min(next, Math.max(10, w.nextAt - now));
+    return next;
+  }
+
+  /** One pass over the head of the inbox; true when some event was finished or parked. */
+  private async drainOnce(): Promise<boolean> {
+    const items = this.o.inbox.pending(this.o.batchSize + this.waiting.size);
+    const heldRooms = new Set<string>();
+    let progressed = false;
+    for (const item of items) {
+      if (!this.running) break;
+      const roomId = item.event.room_id;
+      if (heldRooms.has(roomId)) continue;
+      const waiting = this.waiting.get(item.seq);
+      if (waiting && waiting.nextAt > Date.now()) {
+        heldRooms.add(roomId);
+        continue;
+      }
+      try {
+        await this.o.processEvent(item);
+        this.o.inbox.markDone(item.seq);
+        this.waiting.delete(item.seq);
+        progressed = true;
+      } catch (err) {
+        progressed = this.failed(item, err) || progressed;
+        if (this.waiting.has(item.seq)) heldRooms.add(roomId);
+      }
+    }
+    return progressed;
+  }
+
+  /** Schedules a retry or parks the event; true when parked. */
+  private failed(item: InboxItem, err: unknown): boolean {
+    const now = Date.now();
+    const message = (err as Error)?.message ?? String(err);
+    const retryable = isRetryable(err);
+    const w = this.waiting.get(item.seq) ?? { attempts: 0, nextAt: now, firstAt: now, roomId: item.event.room_id };
+    w.attempts++;
+    const park = retryable ? now - w.firstAt >= this.o.retryHorizonMs : w.attempts >= this.o.maxPermanentAttempts;
+    if (park) {
+      this.waiting.delete(item.seq);
+      this.o.inbox.markFailed(item.seq, message, 0);
+      this.o.log.error({ seq: item.seq, eventId: item.event.event_id, roomId: item.event.room_id, attempts: w.attempts, err: message },
+        'event parked: see `parked` in #fleet-admin to replay it');
+      return true;
+    }
+    const backoff = Math.min(this.o.maxBackoffMs, 200 * 2 ** Math.min(w.attempts - 1, 10));
+    w.nextAt = now + backoff;
+    this.waiting.set(item.seq, w);
+    this.o.inbox.markFailed(item.seq, message, Number.MAX_SAFE_INTEGER);
+    this.o.log.warn({ seq: item.seq, eventId: item.event.event_id, retryable, attempt: w.attempts, retryInMs: backoff, err: message },
+      'event not routed yet; will retry');
+    return false;
   }
 }

@@ -5,14 +5,20 @@ import { componentLogger } from '../log.ts';
 
 const log = componentLogger('shard-registry');
 
-interface ShardEntry { shardId: string; url: string; startedAt: number; lastSeen: number }
+export interface ShardEntry { shardId: string; url: string; startedAt: number; lastSeen: number; restarts: number }
+
+export type HeartbeatOutcome = 'joined' | 'renewed' | 'restarted' | 'superseded';
 
 /**
  * Live shards, as told by their heartbeats. A shard silent for `deadAfterMs` leaves placement, so its agents'
- * pending events go to the shard that wins them next; when it comes back it wins them back.
+ * pending events go to the shard that wins them next; when it comes back it wins them back. One process per shard
+ * id counts: a heartbeat from a process older than the one known is refused (that process must stop).
  */
-export class ShardRegistry extends EventEmitter<{ change: [Placement] }> {
+export class ShardRegistry extends EventEmitter<{ change: [Placement]; restarted: [shardId: string, startedAt: number] }> {
   private readonly shards = new Map<string, ShardEntry>();
+  /** The newest process seen per shard id, kept after the shard leaves so an old process cannot come back. */
+  private readonly newest = new Map<string, number>();
+  private readonly restartCounts = new Map<string, number>();
   private placement = new Placement([]);
   private readonly timer: NodeJS.Timeout;
   private readonly deadAfterMs: number;
@@ -24,23 +30,45 @@ export class ShardRegistry extends EventEmitter<{ change: [Placement] }> {
     this.timer.unref();
   }
 
-  heartbeat(a: ShardAnnouncement): void {
+  heartbeat(a: ShardAnnouncement): HeartbeatOutcome {
+    const newest = this.newest.get(a.shardId);
+    if (newest !== undefined && a.startedAt < newest) return 'superseded';
     const known = this.shards.get(a.shardId);
-    this.shards.set(a.shardId, { ...a, lastSeen: Date.now() });
+    const restarts = this.restartCounts.get(a.shardId) ?? 0;
+    const restarted = newest !== undefined && a.startedAt > newest;
+    if (restarted) this.restartCounts.set(a.shardId, restarts + 1);
+    this.newest.set(a.shardId, a.startedAt);
+    this.shards.set(a.shardId, { shardId: a.shardId, url: a.url, startedAt: a.startedAt, lastSeen: Date.now(), restarts: this.restartCounts.get(a.shardId) ?? 0 });
+    if (restarted) {
+      log.info({ shardId: a.shardId, url: a.url }, 'shard restarted');
+      this.emit('restarted', a.shardId, a.startedAt);
+    }
     if (!known) {
       log.info({ shardId: a.shardId, url: a.url }, 'shard joined');
       this.recompute();
-    } else if (known.url !== a.url || known.startedAt !== a.startedAt) {
-      log.info({ shardId: a.shardId, url: a.url }, 'shard restarted');
+      return restarted ? 'restarted' : 'joined';
     }
+    return restarted ? 'restarted' : 'renewed';
   }
 
   /** Drops a shard at once (an orderly shutdown says goodbye instead of waiting to be timed out). */
-  remove(shardId: string): void {
-    if (this.shards.delete(shardId)) {
+  remove(shardId: string, startedAt?: number): void {
+    const known = this.shards.get(shardId);
+    if (known && (startedAt === undefined || known.startedAt === startedAt)) {
+      this.shards.delete(shardId);
       log.info({ shardId }, 'shard left');
       this.recompute();
     }
+  }
+
+  /** The process currently speaking for a shard id, whether or not it is live right now. */
+  newestProcess(shardId: string): number | undefined {
+    return this.newest.get(shardId);
+  }
+
+  isLive(shardId: string, startedAt?: number): boolean {
+    const s = this.shards.get(shardId);
+    return s !== undefined && (startedAt === undefined || s.startedAt === startedAt);
   }
 
   current(): Placement {

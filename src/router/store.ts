@@ -43,8 +43,36 @@ const migrations: Migration[] = [
     CREATE TABLE not_staffed_notices (room_id TEXT NOT NULL, agent_id TEXT NOT NULL, day TEXT NOT NULL,
       PRIMARY KEY (room_id, agent_id, day));
   `),
+  (db) => db.exec(`
+    -- The outbox: every delivery routing decided, written in the same transaction that marks its event done, until
+    -- its shard reports it finished. holder is the shard it was last handed to (NULL: not yet, or given back).
+    CREATE TABLE outbox (
+      delivery_id TEXT PRIMARY KEY,
+      seq INTEGER NOT NULL,
+      agent_id TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      holder TEXT,
+      handed_at INTEGER,
+      created_at INTEGER NOT NULL
+    );
+    CREATE INDEX outbox_order ON outbox (seq);
+    INSERT INTO outbox (delivery_id, seq, agent_id, payload, holder, handed_at, created_at)
+      SELECT delivery_id, seq, agent_id, payload, shard_id, handed_at, handed_at FROM handed;
+    DROP TABLE handed;
+    -- One claim per agent across the fleet: the shard process that may run that agent's turn for one delivery.
+    -- Renewed by the holder's heartbeats; persisted so a restarted router still knows who is working.
+    CREATE TABLE claims (
+      agent_id TEXT PRIMARY KEY,
+      delivery_id TEXT NOT NULL,
+      shard_id TEXT NOT NULL,
+      started_at INTEGER NOT NULL,
+      renewed_at INTEGER NOT NULL
+    );
+    CREATE INDEX claims_delivery ON claims (delivery_id);
+  `),
 ];
 
+/** The router acknowledges to the homeserver and to shards from this file: commits must survive a power loss. */
 export function openRouterStore(path: string): Db {
-  return openDatabase(path, migrations);
+  return openDatabase(path, migrations, { synchronous: 'FULL' });
 }

@@ -20,6 +20,8 @@ export interface Delivery {
   reason?: MentionReason;
   /** Sender of the message this one replies to, when it is a reply (lets an agent see an answer to its question). */
   replyToSender?: string;
+  /** A reply already paid for by a shard that gave the delivery back (it stopped before posting): post it as is. */
+  reply?: string;
   /** No member list: the shard never read it, and in #all-employees it was ~36 KB per delivery. */
   room: { isDirect: boolean };
 }
@@ -31,15 +33,64 @@ export interface ShardAnnouncement {
   shardId: string;
   /** Where the router reaches the shard's delivery API. */
   url: string;
+  /** When this process started: tells one process of a shard id from the next (a newer one supersedes). */
   startedAt: number;
+  /** Deliveries this process holds a claim on: the heartbeat renews those claims. */
+  claims?: string[];
+}
+
+/** The router's answer to a heartbeat. */
+export interface HeartbeatAnswer {
+  ok: true;
+  /** Live shard ids: the shard computes placement from them and drops queued work of agents it lost. */
+  shards: string[];
+  /** How long a claim stays valid after the heartbeat that renewed it was sent. */
+  claimTtlMs: number;
+}
+
+/**
+ * Before an agent's turn (and before each Matrix action of a delivery) the shard claims the delivery from the
+ * router: one claim per agent at a time across the fleet, granted only to the shard the router handed it to.
+ */
+export interface ClaimRequest { shardId: string; startedAt: number; deliveryId: string }
+export type ClaimAnswer =
+  /** Go ahead; the claim is valid for ttlMs after the request was sent, and is renewed by heartbeats. */
+  | { granted: true; ttlMs: number }
+  /** 'done': already finished (drop it); 'moved': handed to another shard (drop it); 'busy': the agent is working
+   *  elsewhere (try again later); 'superseded': a newer process of this shard id exists (stop). */
+  | { granted: false; reason: 'done' | 'moved' | 'busy' | 'superseded' | 'unknown-shard' };
+
+/** Finished deliveries ({shardId, startedAt, ids}); releases their claims. Released ones are re-handed at once. */
+export interface CompletionReport {
+  shardId: string;
+  startedAt: number;
+  ids: string[];
+  released?: string[];
+  /** Replies decided for released deliveries, by id: the next shard posts them instead of asking the model again. */
+  replies?: Record<string, string>;
 }
 
 export const DELIVERIES_PATH = '/v1/deliveries';
 export const HEARTBEAT_PATH = '/_fleet/v1/shards/heartbeat';
 /** Changes the number of shards (`./fleet scale N`): {count}. */
 export const SCALE_PATH = '/_fleet/v1/scale';
-/** Shards report finished deliveries here: {shardId, ids}. */
+/** Shards report finished deliveries here (CompletionReport). */
 export const COMPLETIONS_PATH = '/_fleet/v1/shards/completions';
+export const CLAIMS_PATH = '/_fleet/v1/shards/claims';
+/** The router's view of the fleet for operators (fleet secret): {shards: [{shardId, url, unfinished}], inbox}. */
+export const ROUTER_STATUS_PATH = '/_fleet/v1/status';
+/** The shard's authenticated status and recent turns (dashboard, admin usage). */
+export const STATUS_PATH = '/v1/status';
+export const ACTIVITY_PATH = '/v1/activity';
+
+/**
+ * Each shard has its own token, HMAC(fleet secret, shard id): it proves which shard an announcement, claim or
+ * completion comes from, so one shard cannot speak for another. The router, holding the fleet secret, derives any
+ * shard's token; a shard is given only its own (FLEET_SHARD_TOKEN).
+ */
+export function shardToken(fleetSecret: string, shardId: string): string {
+  return crypto.createHmac('sha256', fleetSecret).update(`shard:${shardId}`).digest('base64url');
+}
 
 export function deliveryId(kind: DeliveryKind, agentId: string, eventId: string): string {
   return `${kind}:${agentId}:${eventId}`;
@@ -54,4 +105,17 @@ export function tokensEqual(given: string, want: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(want);
   return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+/** GET STATUS_PATH (shard token): what one shard is doing, for the dashboard and #fleet-admin. */
+export interface ShardStatus {
+  shardId: string;
+  startedAt: number;
+  deliveries: { pending: number; done: number; failed: number; skipped: number };
+  /** Agents with work queued, in memory, or any recorded turn on this shard. */
+  agents: Array<{ agentId: string; queued: number; warm: boolean; lastTurnAt?: number; turns: number;
+    inputTokens: number; outputTokens: number; costUsd: number }>;
+  topUsage: Array<{ agentId: string; provider: string; model: string; inputTokens: number; outputTokens: number; turns: number; costUsd: number }>;
+  limits?: unknown;
+  providers?: unknown;
 }

@@ -1,25 +1,28 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentRuntime, AgentServices } from '../agents/runtime.ts';
 import { ColleagueMessenger } from './colleague-messenger.ts';
-import { componentLogger, type Logger } from '../log.ts';
+import { componentLogger } from '../log.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { createBridge } from '../matrix/bridge.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import type { LoadedRegistration } from '../router/registration.ts';
 import { AgentHost, type AgentHostOptions } from './agent-host.ts';
-import { bearerMatches, COMPLETIONS_PATH, DELIVERIES_PATH, HEARTBEAT_PATH, type Delivery, type ShardAnnouncement } from './protocol.ts';
+import { ACTIVITY_PATH, bearerMatches, DELIVERIES_PATH, STATUS_PATH, type Delivery, type ShardStatus } from './protocol.ts';
+import { RouterLink } from './router-link.ts';
 import { ShardStore } from './store.ts';
 import { ShardLimits, type LimitsInput } from './limits/index.ts';
 
 export interface ShardOptions {
   shardId: string;
   org: OrgDirectory;
-  registration: LoadedRegistration;
+  registration: Pick<LoadedRegistration, 'asToken' | 'senderLocalpart' | 'id' | 'url'> & Partial<LoadedRegistration>;
   homeserverUrl: string;
   routerUrl: string;
-  shardSecret: string;
+  /** This shard's own token (protocol.ts shardToken): it authenticates the shard to the router and the router to it. */
+  shardToken: string;
   dbPath: string;
   host: string;
   /** 0 picks a free port. */
@@ -31,117 +34,147 @@ export interface ShardOptions {
   runtime: (services: AgentServices) => AgentRuntime;
   maxHops?: number;
   limits?: LimitsInput;
-  /** Queue figures of the rate-limited model providers, for /healthz. */
+  /** Queue figures of the rate-limited model providers, for the status API. */
   limitStats?: () => unknown;
   costOf?: AgentHostOptions['costOf'];
   maxBodyBytes?: number;
+  /** An orderly stop waits this long for running turns before aborting them. Default 10 s. */
+  drainMs?: number;
+  turnTimeoutMs?: number;
+  retryHorizonMs?: number;
+  /** Finished work and activity older than this are pruned from the shard's store. Default 7 days. */
+  retentionMs?: number;
+  /** Called when the router says a newer process runs this shard id (the process should exit). */
+  onSuperseded?: () => void;
 }
 
 export interface RunningShard {
   shardId: string;
   url: string;
+  startedAt: number;
   host: AgentHost;
   store: ShardStore;
+  /** Orderly stop: drain, report, leave, close. */
   close(): Promise<void>;
 }
 
 const MAX_BODY = 20_000_000;
-const TOO_LARGE = Symbol('too large');
 
-/** A shard process's core: accepts deliveries from the router, runs its agents, heartbeats to the router. */
+/** A shard process's core: accepts deliveries from the router, runs its agents under the router's claims. */
 export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   const log = componentLogger('shard', { shardId: opts.shardId });
+  const startedAt = Date.now();
   const store = new ShardStore(opts.dbPath);
-  const completions = new CompletionReporter(opts.routerUrl, opts.shardSecret, opts.shardId, log);
-  const bridge = await createBridge({ homeserverUrl: opts.homeserverUrl, domain: opts.org.domain, registration: opts.registration });
+  const bridge = await createBridge({ homeserverUrl: opts.homeserverUrl, domain: opts.org.domain, registration: opts.registration as LoadedRegistration });
   const provisioner = new UserProvisioner(bridge, opts.org, store.db);
   const matrix = new AgentMatrix(bridge, provisioner);
   const runtime = opts.runtime(new ColleagueMessenger({ bridge, matrix, provisioner, org: opts.org, db: store.db }));
   const limits = new ShardLimits(opts.limits ? { limits: opts.limits } : {});
-  const host = new AgentHost({
-    limits,
-    org: opts.org, store, runtime, log, matrix,
+
+  let host!: AgentHost;
+  let stopping = false;
+  const app = express();
+  const server: Server = await new Promise((resolve) => { const s = app.listen(opts.port, opts.host, () => resolve(s)); });
+  const url = opts.advertiseUrl ?? `http://${opts.host}:${(server.address() as AddressInfo).port}`;
+  const link = new RouterLink({
+    routerUrl: opts.routerUrl, shardId: opts.shardId, token: opts.shardToken, url, startedAt, heartbeatMs: opts.heartbeatMs, store, log,
+    onSuperseded: () => {
+      log.error('superseded by a newer process of this shard id: stopping work here');
+      void host.drain(0);
+      opts.onSuperseded?.();
+    },
+    onPlacement: () => host.placementChanged(),
+  });
+  host = new AgentHost({
+    shardId: opts.shardId, limits, org: opts.org, store, runtime, log, matrix, gate: link,
     maxHops: opts.maxHops ?? 6,
     maxInputChars: 8000,
     maxReplyChars: 16000,
-    onFinished: (id) => completions.add(id),
+    ...(opts.turnTimeoutMs ? { turnTimeoutMs: opts.turnTimeoutMs } : {}),
+    ...(opts.retryHorizonMs ? { retryHorizonMs: opts.retryHorizonMs } : {}),
     ...(opts.costOf ? { costOf: opts.costOf } : {}),
   });
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      log.error({ err: (err as Error).message }, 'request failed');
-      if (!res.headersSent) send(res, 500, { error: 'internal error' });
-    });
+  const routerOnly = (req: Request, res: Response, next: NextFunction) => {
+    if (bearerMatches(req.headers.authorization, opts.shardToken)) next();
+    else res.status(403).send({ error: 'wrong shard token' });
+  };
+  // Anonymous callers (load balancers, ECS health checks) learn only that the process is alive.
+  app.get('/healthz', (_req, res) => { res.send({ ok: true }); });
+  app.post(DELIVERIES_PATH, routerOnly, express.json({ limit: opts.maxBodyBytes ?? MAX_BODY }), (req, res) => {
+    if (stopping) {
+      res.status(503).send({ error: 'shard stopping' });
+      return;
+    }
+    const deliveries = (req.body as { deliveries?: unknown })?.deliveries;
+    if (!Array.isArray(deliveries) || !deliveries.every(isDelivery)) {
+      res.status(400).send({ error: 'expected {"deliveries": [Delivery...]}' });
+      return;
+    }
+    res.send({ accepted: host.accept(deliveries) });
   });
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method === 'GET' && req.url === '/healthz') {
-      send(res, 200, { ok: true, shardId: opts.shardId, deliveries: store.counts(), queues: host.queueDepths(),
-        limits: limits.stats(), providers: opts.limitStats?.(), topUsage: store.usage(10) });
-      return;
+  app.get(STATUS_PATH, routerOnly, (_req, res) => { res.send(status()); });
+  app.get(ACTIVITY_PATH, routerOnly, (req, res) => {
+    const sinceAt = Number(req.query.sinceAt ?? 0) || 0;
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100));
+    res.send({ turns: store.turnsSince(sinceAt, limit).map(({ seq, deliveryId: _d, ...t }) => ({ id: `${opts.shardId}:${seq}`, shardId: opts.shardId, ...t })) });
+  });
+  app.use((err: Error & { type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (err.type === 'entity.too.large') res.status(413).send({ error: 'delivery batch too large' });
+    else if (err.type === 'entity.parse.failed') res.status(400).send({ error: 'body is not JSON' });
+    else {
+      log.error({ err: err.message }, 'request failed');
+      res.status(500).send({ error: 'internal error' });
     }
-    if (req.method === 'POST' && req.url === DELIVERIES_PATH) {
-      if (!bearerMatches(req.headers.authorization, opts.shardSecret)) {
-        send(res, 403, { error: 'wrong shard secret' });
-        return;
-      }
-      const body = await readJson(req, opts.maxBodyBytes ?? MAX_BODY).catch(() => TOO_LARGE);
-      if (body === TOO_LARGE) {
-        send(res, 413, { error: 'delivery batch too large' });
-        return;
-      }
-      const deliveries = (body as { deliveries?: unknown })?.deliveries;
-      if (!Array.isArray(deliveries) || !deliveries.every(isDelivery)) {
-        send(res, 400, { error: 'expected {"deliveries": [Delivery...]}' });
-        return;
-      }
-      send(res, 200, { accepted: host.accept(deliveries) });
-      return;
-    }
-    send(res, 404, { error: 'not found' });
-  };
-  await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
-  const port = (server.address() as AddressInfo).port;
-  const url = opts.advertiseUrl ?? `http://${opts.host}:${port}`;
-  const resumed = host.resumePending();
-  if (resumed > 0) log.info({ resumed }, 'resuming deliveries accepted before the last stop');
+  });
 
-  const announcement: ShardAnnouncement = { shardId: opts.shardId, url, startedAt: Date.now() };
-  const beat = async () => {
-    try {
-      const r = await fetch(new URL(HEARTBEAT_PATH, opts.routerUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.shardSecret}` },
-        body: JSON.stringify(announcement),
-        signal: AbortSignal.timeout(opts.heartbeatMs * 2),
-      });
-      if (!r.ok) log.warn({ status: r.status }, 'router refused heartbeat (wrong shard secret?)');
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'router unreachable for heartbeat');
-    }
+  const status = (): ShardStatus => {
+    const queued = store.pendingCounts();
+    const usage = store.usageByAgent();
+    const last = store.lastTurnAt();
+    const warm = new Set((runtime as { warmAgents?: () => string[] }).warmAgents?.() ?? []);
+    const ids = new Set([...queued.keys(), ...usage.keys(), ...warm]);
+    return {
+      shardId: opts.shardId, startedAt, deliveries: store.counts(), topUsage: store.usage(10),
+      limits: limits.stats(), providers: opts.limitStats?.(),
+      agents: [...ids].sort().map((agentId) => {
+        const u = usage.get(agentId);
+        return {
+          agentId, queued: queued.get(agentId) ?? 0, warm: warm.has(agentId), ...(last.has(agentId) ? { lastTurnAt: last.get(agentId)! } : {}),
+          turns: u?.turns ?? 0, inputTokens: u?.inputTokens ?? 0, outputTokens: u?.outputTokens ?? 0, costUsd: u?.costUsd ?? 0,
+        };
+      }),
+    };
   };
-  await beat();
-  const timer = setInterval(beat, opts.heartbeatMs);
+
+  store.prune(opts.retentionMs ?? 7 * 24 * 3600_000);
+  const pruneTimer = setInterval(() => store.prune(opts.retentionMs ?? 7 * 24 * 3600_000), 3600_000);
+  pruneTimer.unref();
+  await link.start();
+  const resumed = host.resumePending();
+  if (resumed > 0) log.info({ agents: resumed }, 'resuming deliveries accepted before the last stop');
   log.info({ url }, 'shard ready');
 
   return {
     shardId: opts.shardId,
     url,
+    startedAt,
     host,
     store,
     async close() {
-      clearInterval(timer);
-      await completions.flush();
-      await fetch(new URL(`${HEARTBEAT_PATH}/${encodeURIComponent(opts.shardId)}`, opts.routerUrl), {
-        method: 'DELETE', headers: { authorization: `Bearer ${opts.shardSecret}` }, signal: AbortSignal.timeout(2000),
-      }).catch(() => undefined);
+      // Drain, report, then leave: leaving first would have the router re-hand work this process is finishing.
+      stopping = true;
+      clearInterval(pruneTimer);
+      await host.drain(opts.drainMs ?? 10_000);
+      for (let i = 0; i < 5 && !(await link.report()); i++) await new Promise((r) => setTimeout(r, 500));
+      await link.leave();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      await host.idle();
       await runtime.close();
       await bridge.close();
       store.close();
+      log.info('shard stopped');
     },
   };
 }
@@ -149,71 +182,6 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
 function isDelivery(d: unknown): d is Delivery {
   const x = d as Partial<Delivery>;
   return typeof x?.id === 'string' && typeof x.agentId === 'string' && typeof x.roomId === 'string'
-    && (x.kind === 'message' || x.kind === 'invite' || x.kind === 'leave') && typeof x.event === 'object' && x.event !== null;
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new Error(`body over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Tells the router which deliveries are finished, in small batches. A lost report only means the router would hand
- * that delivery to another shard if this one died, where the stable reply transaction id keeps it from posting twice.
- */
-class CompletionReporter {
-  private pending = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly url: URL;
-  private readonly secret: string;
-  private readonly shardId: string;
-  private readonly log: Logger;
-
-  constructor(routerUrl: string, secret: string, shardId: string, log: Logger) {
-    this.url = new URL(COMPLETIONS_PATH, routerUrl);
-    this.secret = secret;
-    this.shardId = shardId;
-    this.log = log;
-  }
-
-  add(id: string): void {
-    this.pending.add(id);
-    this.timer ??= setTimeout(() => void this.flush(), 100);
-  }
-
-  async flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending.size === 0) return;
-    const ids = [...this.pending];
-    this.pending = new Set();
-    try {
-      const res = await fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.secret}` },
-        body: JSON.stringify({ shardId: this.shardId, ids }),
-        signal: AbortSignal.timeout(5000),
-      });
-      if (!res.ok) throw new Error(`router answered ${res.status}`);
-    } catch (err) {
-      for (const id of ids) this.pending.add(id);
-      this.log.warn({ err: (err as Error).message, ids: ids.length }, 'could not report finished deliveries; will retry');
-      this.timer ??= setTimeout(() => void this.flush(), 2000);
-    }
-  }
+    && (x.kind === 'message' || x.kind === 'invite' || x.kind === 'leave') && typeof x.event === 'object' && x.event !== null
+    && typeof x.room === 'object' && x.room !== null && (x.reply === undefined || typeof x.reply === 'string');
 }

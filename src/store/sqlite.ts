@@ -11,12 +11,20 @@ export type Migration = (db: Db) => void;
  * Opens a component's SQLite file in WAL mode (readers never block the single writer, and a crash loses at most the
  * uncommitted transaction) and brings its schema up to date.
  */
-export function openDatabase(path: string, migrations: readonly Migration[]): Db {
+export interface OpenOptions {
+  /**
+   * NORMAL (default) is durable across process crashes in WAL mode; only a power loss (or a network file system that
+   * drops a write) can lose the last commits. Stores that acknowledge to someone else, who then forgets the data
+   * (the homeserver, the router), use FULL: an fsync per commit.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
+export function openDatabase(path: string, migrations: readonly Migration[], opts: OpenOptions = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the last commits.
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   const current = db.pragma('user_version', { simple: true }) as number;

@@ -7,10 +7,11 @@ import type { AgentRuntime, AgentServices } from '../../src/agents/runtime.ts';
 import { generateOrg } from '../../src/org/generator.ts';
 import { OrgDirectory } from '../../src/org/directory.ts';
 import { OpenAICompatibleProvider, startScriptedModelServer, type ScriptedModelServer } from '../../src/providers/index.ts';
-import type { LoadedRegistration } from '../../src/router/registration.ts';
+import type { RouterRegistration } from '../../src/router/registration.ts';
 import { startRouter, type RunningRouter } from '../../src/router/router.ts';
 import { buildRegistration, toLoadedRegistration } from '../../src/router/registration.ts';
 import { startShard, type RunningShard } from '../../src/shard/shard.ts';
+import { shardToken } from '../../src/shard/protocol.ts';
 import { testHomeserver, type TestHomeserver } from './homeserver.ts';
 import { freePort } from './ports.ts';
 
@@ -21,9 +22,10 @@ export function testOrg(domain: string): OrgDirectory {
   return new OrgDirectory(generateOrg({ domain, ceo: CEO }), domain);
 }
 
-export function testRegistration(hs: TestHomeserver): LoadedRegistration {
+export function testRegistration(hs: TestHomeserver): RouterRegistration {
   const r = hs.registration;
   return toLoadedRegistration(buildRegistration({ id: r.id, url: r.url, domain: hs.serverName, senderLocalpart: r.senderLocalpart,
+    agents: testOrg(hs.serverName).agents().map((p) => p.localpart),
     asToken: r.asToken, hsToken: r.hsToken }), 'the test registration');
 }
 
@@ -57,6 +59,8 @@ export interface TestFleetOptions {
   dataDir?: string;
   keepData?: boolean;
   runtime?: 'simple' | 'openclaw';
+  deadShardAfterMs?: number;
+  claimTtlMs?: number;
   /** Delay of every scripted model answer, to catch a turn in the middle. */
   modelLatencyMs?: number;
 }
@@ -72,7 +76,8 @@ export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestF
   const routerUrl = `http://127.0.0.1:${port}`;
   const router = await startRouter({
     org, registration, homeserverUrl: hs.url, shardSecret, dbPath: join(dataDir, 'router.sqlite'),
-    host: '127.0.0.1', port, deadShardAfterMs: 3000,
+    host: '127.0.0.1', port, deadShardAfterMs: opts.deadShardAfterMs ?? 3000, heartbeatMs: 500,
+    ...(opts.claimTtlMs ? { claimTtlMs: opts.claimTtlMs } : {}),
   });
   await hs.attachBackend(routerUrl);
   const shards: RunningShard[] = [];
@@ -95,11 +100,12 @@ export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestF
     async startShard(id, runtime) {
       const provider = new OpenAICompatibleProvider({ baseUrl: model.url, model: 'scripted', stream: true, timeoutMs: 10_000, retries: 1 });
       const shard = await startShard({
-        shardId: id, org, registration, homeserverUrl: hs.url, routerUrl, shardSecret,
+        shardId: id, org, registration, homeserverUrl: hs.url, routerUrl, shardToken: shardToken(shardSecret, id),
         dbPath: join(dataDir, 'shards', `${id}.sqlite`), host: '127.0.0.1', port: 0, heartbeatMs: 500,
-        runtime: runtime ?? (opts.runtime === 'openclaw'
-          ? openClawRuntime(org, dataDir, model.url)
-          : () => new SimpleAgentRuntime(org, () => provider)),
+        // The runtime production runs, unless a test asks for the minimal one.
+        runtime: runtime ?? (opts.runtime === 'simple'
+          ? () => new SimpleAgentRuntime(org, () => provider)
+          : openClawRuntime(org, dataDir, model.url)),
       });
       shards.push(shard);
       return shard;

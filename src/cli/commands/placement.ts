@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { placeAgent } from '../../router/placement.ts';
-import { SCALE_PATH } from '../../shard/protocol.ts';
+import { ROUTER_STATUS_PATH, SCALE_PATH } from '../../shard/protocol.ts';
 import { fleetContext, orgFor } from '../context.ts';
 import { shardSecretFor } from '../credentials.ts';
 
 interface RouterHealth { shards: Array<{ shardId: string; url: string; unfinished: number }> }
 
-async function routerHealth(routerUrl: string): Promise<RouterHealth | undefined> {
+async function routerHealth(routerUrl: string, secret: string): Promise<RouterHealth | undefined> {
   try {
-    const res = await fetch(new URL('/healthz', routerUrl), { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(new URL(ROUTER_STATUS_PATH, routerUrl), { headers: { authorization: `Bearer ${secret}` }, signal: AbortSignal.timeout(3000) });
     return res.ok ? ((await res.json()) as RouterHealth) : undefined;
   } catch {
     return undefined;
@@ -28,7 +28,7 @@ export function registerPlacementCommands(program: Command): void {
         console.log(`${person.matrixId} is a human: no shard hosts them`);
         return;
       }
-      const health = await routerHealth(ctx.config.router.url);
+      const health = await routerHealth(ctx.config.router.url, shardSecretFor(ctx));
       const shards = health?.shards.map((s) => s.shardId)
         ?? Array.from({ length: ctx.config.shards.count }, (_, i) => `shard-${i}`);
       const shard = placeAgent(person.matrixId, shards);

@@ -20,6 +20,8 @@ export interface EcsDriverOptions {
   containerName: string;
   /** How shards reach the router; passed to every task as FLEET_ROUTER__URL. */
   routerUrl: string;
+  /** Each task gets its own shard token (FLEET_SHARD_TOKEN), never the fleet secret. */
+  tokenFor?: (shardId: string) => string;
   launchType?: 'FARGATE';
   /** E.g. FARGATE_SPOT with a FARGATE fallback; replaces launchType (ECS accepts one or the other). */
   capacityProviderStrategy?: CapacityProviderStrategyItem[];
@@ -143,6 +145,10 @@ export class EcsShardDriver implements ShardDriver {
       const alive = liveByShard(live.filter((t) => !unhealthy.includes(t)), this.opts.containerName);
       const dead = new Set<string>(unhealthy.map((t) => shardIdOf(t, this.opts.containerName)!));
       for (const task of stopped) if (this.stoppedUnexpectedly(task)) dead.add(shardIdOf(task, this.opts.containerName)!);
+      // A task told to stop is still draining until ECS reports it STOPPED: a replacement now would have two
+      // processes write the same shard database and agent directories. It is replaced on a later pass.
+      const draining = new Set(stopped.filter((t) => t.lastStatus !== 'STOPPED').map((t) => shardIdOf(t, this.opts.containerName)!));
+      for (const id of draining) dead.delete(id);
       // After scale() we also know which shards should exist even if ECS has already forgotten their tasks.
       if (this.wanted !== undefined) for (const id of range(this.wanted)) dead.add(id);
       const wanted = (id: string) => this.wanted === undefined || shardIndex(id) < this.wanted;
@@ -191,6 +197,7 @@ export class EcsShardDriver implements ShardDriver {
             { name: 'SHARD_ID', value: shardId },
             { name: 'FLEET_SHARD_ID', value: shardId },
             { name: 'FLEET_ROUTER__URL', value: o.routerUrl },
+            ...(o.tokenFor ? [{ name: 'FLEET_SHARD_TOKEN', value: o.tokenFor(shardId) }] : []),
           ],
         }],
       },

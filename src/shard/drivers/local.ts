@@ -13,6 +13,10 @@ export interface LocalDriverOptions {
   env: NodeJS.ProcessEnv;
   /** Restart a shard that exits on its own (crash, OOM kill). */
   restart: boolean;
+  /** Each shard gets only its own token (FLEET_SHARD_TOKEN), never the fleet secret. */
+  tokenFor?: (shardId: string) => string;
+  /** How long a stopping shard may drain before it is killed. Default 15 s. */
+  stopTimeoutMs?: number;
 }
 
 /** Shards as child processes of `./fleet up`, on consecutive ports. */
@@ -48,7 +52,7 @@ export class LocalShardDriver implements ShardDriver {
   private spawn(index: number): void {
     const id = `shard-${index}`;
     const child = spawn(process.execPath, [...process.execArgv, this.opts.cliPath, 'shard', '--id', id, '--port', String(this.opts.basePort === 0 ? 0 : this.opts.basePort + index)], {
-      env: { ...this.opts.env, FLEET_SHARD_ID: id },
+      env: this.childEnv(id),
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     this.children.set(id, child);
@@ -60,13 +64,22 @@ export class LocalShardDriver implements ShardDriver {
     });
   }
 
+  private childEnv(id: string): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...this.opts.env, FLEET_SHARD_ID: id };
+    if (this.opts.tokenFor) {
+      env.FLEET_SHARD_TOKEN = this.opts.tokenFor(id);
+      delete env.FLEET_SHARD_SECRET;
+    }
+    return env;
+  }
+
   private async stop(id: string): Promise<void> {
     const child = this.children.get(id);
     if (!child || child.exitCode !== null) return;
     this.stopping.add(id);
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.opts.stopTimeoutMs ?? 15_000);
     await exited;
     clearTimeout(timer);
   }

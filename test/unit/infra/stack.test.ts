@@ -110,7 +110,8 @@ describe('fleet stack: shard task definition', () => {
     for (const name of Object.keys(env)) expect(name).not.toMatch(/TOKEN|SECRET|PASSWORD/);
 
     const secrets = def.Properties.ContainerDefinitions[0].Secrets as Array<{ Name: string; ValueFrom: { Ref: string } }>;
-    expect(secrets.map((s) => s.Name).sort()).toEqual(['FLEET_AS_TOKEN', 'FLEET_HS_TOKEN', 'FLEET_SHARD_SECRET']);
+    // Shards act as agents only: no hs_token, no fleet secret (their own token comes with RunTask).
+    expect(secrets.map((s) => s.Name).sort()).toEqual(['FLEET_AS_TOKEN']);
     const secretIds = new Set(resources(t, 'AWS::SecretsManager::Secret').map(([id]) => id));
     for (const s of secrets) expect(secretIds.has(s.ValueFrom.Ref)).toBe(true);
   });
