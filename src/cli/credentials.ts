@@ -47,7 +47,12 @@ export function ensureRegistration(ctx: FleetContext, org: OrgDirectory, env: No
   if (JSON.stringify(userNamespaces(raw)) !== JSON.stringify(userNamespaces(wanted))) {
     if (isGenerated(ctx)) {
       writeRegistration(ctx.registrationPath, { ...raw, namespaces: wanted.namespaces });
-      log.info({ path: ctx.registrationPath }, 'the org changed: rewrote the registration\'s user namespace (same tokens)');
+      // The local Synapse is given the file on every `up`; a homeserver of your own has to be given it again.
+      const own = ctx.config.homeserver.url !== '';
+      log[own ? 'warn' : 'info']({ path: ctx.registrationPath }, own
+        ? 'the org changed: rewrote the registration\'s user namespace (same tokens); give the homeserver this file again '
+          + '(Synapse: restart; Conduit: register-appservice), or new hires get no messages'
+        : 'the org changed: rewrote the registration\'s user namespace (same tokens)');
     } else if (raw.as_token !== PLACEHOLDER_TOKEN) {
       // (The committed template, whose tokens come from the environment, shows only the shape: nothing to warn about.)
       log.warn({ path: ctx.registrationPath }, 'the registration\'s user namespace does not list the org\'s agents: run '
