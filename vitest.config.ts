@@ -22,6 +22,17 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          // Headless Chromium against the fleet on a Synapse of its own; one file at a time, like integration.
+          fileParallelism: false,
+          globalSetup: ['test/browser/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });

@@ -92,6 +92,16 @@ export const fleetConfigSchema = z.object({
   limits: limitsSchema.prefault({}),
   /** Fan-out bounds of mention detection: agents addressed per event, rooms where names in the text count. */
   routing: routingSchema.prefault({}),
+  /** The command center `./fleet up` serves: the web chat at / and the dashboard at /dashboard. */
+  web: z.object({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(8080),
+    /** The homeserver as the browser reaches it, when not the fleet's own homeserver URL (e.g. behind a proxy). */
+    homeserverUrl: z.union([httpUrl, z.literal('')]).default(''),
+    /** A dashboard session ends this long after its login. */
+    sessionTtlMinutes: z.number().int().min(1).max(10_080).default(480),
+  }).prefault({}),
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }).default({ level: 'info' }),
 });
 

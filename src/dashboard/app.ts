@@ -46,8 +46,8 @@ export function dashboardApp(opts: DashboardOptions) {
   const { org, view } = opts;
   const now = opts.now ?? Date.now;
   const sessions = new SessionStore(opts.sessionTtlMs, now);
-  // The pages link to /dashboard/… themselves, so the app owns its base path.
-  const app = new Hono<Env>().basePath('/dashboard');
+  // The pages link to /dashboard/… themselves, so the app owns its base path; /dashboard/ and /dashboard are one page.
+  const app = new Hono<Env>({ strict: false }).basePath('/dashboard');
 
   const login = async (user: string, password: string) => {
     const checked = await verifyMatrixPassword(opts.homeserverUrl, user, password, opts.fetch);
@@ -89,7 +89,7 @@ export function dashboardApp(opts: DashboardOptions) {
     const session = sessions.get(bearer ?? getCookie(c, SESSION_COOKIE));
     if (!session) {
       if (c.req.path.startsWith('/dashboard/api/')) return c.json({ error: 'sign in first: POST /dashboard/api/login' }, 401);
-      return c.redirect(`/dashboard/login?next=${encodeURIComponent(c.req.path)}`, 303);
+      return c.redirect(`/dashboard/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
     }
     c.set('session', session);
     await next();

@@ -36,7 +36,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
     return c.json(clientConfig(opts.homeserverUrl, opts.serverName));
   });
   app.get('/dashboard', (c) => c.redirect('/dashboard/', 301));
-  app.route('/', dashboardApp(opts.dashboard));
+  // Handed the request whole rather than merged with app.route(), which would drop its non-strict trailing slash.
+  const dashboard = dashboardApp(opts.dashboard);
+  app.all('/dashboard/*', (c) => dashboard.fetch(c.req.raw));
   // The build directory's name changes with its content, but the files in it keep their names: always revalidate.
   app.use('/*', async (c, next) => {
     await next();
@@ -46,7 +48,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
 
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
+      ? new Error(`the command center cannot listen on ${opts.host}:${opts.port}: the port is in use (set web.port or FLEET_WEB__PORT)`)
+      : err));
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;

@@ -12,6 +12,7 @@ import { ensureRegistration, shardRegistration, shardSecretFor, shardTokenFor } 
 import { startHomeserver } from '../homeserver.ts';
 import { costEstimator, createRuntime, startModelService } from '../model.ts';
 import { liveAgents, provision, summary } from './provision.ts';
+import { startCommandCenter } from '../../web/command-center.ts';
 
 const log = componentLogger('cli');
 
@@ -72,6 +73,9 @@ export function registerRunCommands(program: Command): void {
       });
       const link = await router.verifyLink();
       if (!link.ok) console.error(`warning: the homeserver cannot reach the router: ${link.explanation}`);
+      const web = config.web.enabled
+        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org, view: router.view, homeserverUrl: hs.url })
+        : undefined;
       const shards = opts.shards ?? config.shards.count;
       await driver.scale(shards);
       await waitForShards(router.registry, shards);
@@ -81,9 +85,10 @@ export function registerRunCommands(program: Command): void {
       console.log([
         '',
         `Open Claw Fleet is up: ${org.size} people on ${config.domain}, ${shards} shard(s); ${summary(provisioned)}.`,
-        `  Homeserver:  ${hs.url}   (server name ${config.domain})`,
+        ...(web ? [`  Web chat:    ${web.url}/   (Open-Claw-Fleet-Command-Center; dashboard: ${web.url}/dashboard/)`] : []),
+        `  Homeserver:  ${hs.url}   (server name ${config.domain}; Element or any Matrix client works too)`,
         `  Log in as:   ${hs.ceo.userId}${hs.ceo.password ? `   password: ${hs.ceo.password}   (shown once)` : ''}`,
-        `  Then start a direct chat with any employee, e.g. ${sample.matrixId} (${sample.name}, ${sample.title}).`,
+        `  Then start a chat with any employee, e.g. ${sample.matrixId} (${sample.name}, ${sample.title}).`,
         `  Directory:   ./fleet org list`,
         '  Ctrl-C stops everything.',
         '',
@@ -94,6 +99,7 @@ export function registerRunCommands(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       console.log('stopping…');
+      await web?.close();
       await driver.stopAll();
       await router.close();
       await model.close();

@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import type { OrgDirectory } from '../../org/directory.ts';
-import type { Person } from '../../org/types.ts';
+import { LEVELS, type Person } from '../../org/types.ts';
 import type { AgentView, ShardView, TurnRecord } from '../../router/fleet-view.ts';
 import { ago, count, usd } from './format.ts';
 import type { Html } from './layout.ts';
@@ -53,10 +53,10 @@ export function orgBody(d: { org: OrgDirectory; agents: Map<string, AgentView>; 
     people = org.team(d.team, d.department);
     heading = `${d.department} › ${d.team}: ${people.length} people`;
   } else if (d.department) {
-    // A department's leaders are those without a team (VP, directors); teams are listed beside.
+    // A department's leaders are those without a team (VP, directors); its teams follow in their own table.
     const all = org.department(d.department);
     people = all.filter((p) => p.team === null);
-    heading = `${d.department}: ${all.length} people, leadership shown`;
+    heading = `${d.department}: ${all.length} people`;
   } else {
     const root = org.all().find((p) => p.reportsTo === null);
     people = root ? [root, ...org.reports(root.matrixId)] : [];
@@ -80,8 +80,26 @@ export function orgBody(d: { org: OrgDirectory; agents: Map<string, AgentView>; 
       <section>
         <h2>${heading}</h2>
         ${peopleTable(people, d.agents, d.now)}
+        ${d.department && !d.team && !d.q ? teamsTable(org, d.department, teams) : ''}
       </section>
     </div>`;
+}
+
+/** A department's teams: size and lead (its most senior member), each linking to the team's people. */
+function teamsTable(org: OrgDirectory, department: string, teams: ReadonlyArray<{ team: string }>): Html {
+  return html`<h2>Teams</h2>
+    <table class="grid">
+      <thead><tr><th>Team</th><th>Lead</th><th class="num">People</th></tr></thead>
+      <tbody>${teams.map(({ team }) => {
+        const members = org.team(team, department);
+        const lead = members.reduce<Person | undefined>((best, p) => (!best || LEVELS.indexOf(p.level) < LEVELS.indexOf(best.level) ? p : best), undefined);
+        return html`<tr>
+          <td><a href="/dashboard/org?department=${encodeURIComponent(department)}&team=${encodeURIComponent(team)}">${team}</a></td>
+          <td>${lead ? html`${personLink(lead, lead.matrixId)} <span class="muted">${lead.title}</span>` : '—'}</td>
+          <td class="num">${members.length}</td>
+        </tr>`;
+      })}</tbody>
+    </table>`;
 }
 
 export function personBody(d: { org: OrgDirectory; person: Person; agent?: AgentView; turns: TurnRecord[]; now: number }): Html {
@@ -90,7 +108,7 @@ export function personBody(d: { org: OrgDirectory; person: Person; agent?: Agent
   const reports = org.reports(p.matrixId);
   return html`
     <nav class="chain" aria-label="Manager chain">${chain.map((m) => html`<a href="${personHref(m.matrixId)}">${m.name}</a><span class="sep">›</span>`)}<strong>${p.name}</strong></nav>
-    <div class="columns">
+    <div class="columns person-page">
       <section class="card person">
         <h2>${p.name} ${p.human ? html`<span class="pill human">human</span>` : a ? agentState(a) : ''}</h2>
         <p class="title">${p.title}</p>

@@ -57,12 +57,15 @@ function mountStartChat({ vm, navigation, serverName }) {
     if (!session || !ids.length) return;
     status.textContent = '';
     try {
-      let roomId;
-      if (ids.length === 1) {
-        roomId = session.findDirectMessageForUserId(ids[0])?.id
-          ?? session.createRoom({ type: RoomType.DirectMessage, invites: ids }).id;
-      } else {
-        roomId = session.createRoom({ type: RoomType.Private, invites: ids }).id;
+      const existing = ids.length === 1 ? session.findDirectMessageForUserId(ids[0]) : undefined;
+      let roomId = existing?.id;
+      if (!roomId) {
+        status.textContent = 'Starting the chat…';
+        // Resolves once the homeserver created the room; the room view then follows it until the sync brings it.
+        const created = await session.createRoom({ type: ids.length === 1 ? RoomType.DirectMessage : RoomType.Private, invites: ids });
+        if (!created.roomId) throw created.error ?? new Error('the homeserver did not create the room');
+        roomId = created.roomId;
+        status.textContent = '';
       }
       navigation.push('room', roomId);
       input.value = '';

@@ -101,6 +101,7 @@ describe('dashboard sessions and access', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/dashboard/');
     const cookie = res.headers.get('set-cookie')!;
+    expect((await app.request('/dashboard/', { headers: { cookie: cookie.split(';')[0]! } })).status).toBe(200);
     expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=`));
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');

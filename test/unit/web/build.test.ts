@@ -58,6 +58,9 @@ describe('the web chat build', () => {
       expect((await fetch(`${server.url}/dashboard/api/agents`)).status).toBe(401);
       expect((await fetch(`${server.url}/dashboard/login`)).status).toBe(200);
       expect((await fetch(`${server.url}/dashboard`, { redirect: 'manual' })).headers.get('location')).toBe('/dashboard/');
+      // The overview (where a login lands) sits behind the session like every page.
+      expect((await fetch(`${server.url}/dashboard/`, { redirect: 'manual' })).headers.get('location')).toBe('/dashboard/login?next=%2Fdashboard%2F');
+      expect((await fetch(`${server.url}/dashboard/static/dashboard.css`)).status).toBe(200);
     } finally {
       await server.close();
     }
