@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { txnId } from '../matrix/txn-id.ts';
 import PQueue from 'p-queue';
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { Logger } from '../log.ts';
@@ -79,10 +79,10 @@ export class AdminRoom {
   }
 
   private async sendNotice(roomId: string, eventId: string, text: string): Promise<void> {
-    const txnId = `ocf.admin.${createHash('sha256').update(eventId).digest('base64url').slice(0, 32)}`;
+    const txn = txnId('admin', eventId);
     const client = this.o.bridge.getBot().getClient();
     await withMatrixRetry(() => client.doRequest('PUT',
-      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txnId}`, null,
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, null,
       { msgtype: 'm.notice', body: text, 'm.relates_to': { 'm.in_reply_to': { event_id: eventId } } }));
   }
 

@@ -1,12 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { UserProvisioner } from './provisioning.ts';
 import { withMatrixRetry } from './retry.ts';
 
-/** The transaction id of an agent's answer to an event: the same on every retry, so the homeserver posts it once. */
-export function replyTxnId(eventId: string, agentId: string): string {
-  return `ocf.${createHash('sha256').update(eventId).update('\0').update(agentId).digest('base64url').slice(0, 32)}`;
-}
+export { replyTxnId } from './txn-id.ts';
 
 /** What a shard does on Matrix as one of its agents. Every call provisions the user first (Conduit needs that). */
 export class AgentMatrix {

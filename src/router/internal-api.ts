@@ -16,6 +16,8 @@ export interface InternalApiOptions {
   log: Logger;
   /** Called when work ended or came back (wakes the hand-over). */
   onChange: () => void;
+  /** Told about each finished invite (the agent has joined the room), before its row is gone. */
+  onJoined?: (delivery: { agentId: string; roomId: string; inviteEventId: string }) => void;
   scaleShards?: (count: number) => Promise<void>;
   /**
    * Hosts a shard may announce besides the address its heartbeat comes from (e.g. a load balancer name). The
@@ -81,6 +83,11 @@ export function installInternalApi(app: Express, o: InternalApiOptions): void {
     if (!isStrings(r.ids) || (r.released !== undefined && !isStrings(r.released))) {
       bad(res, 'expected {shardId, startedAt, ids: [string], released?: [string]}');
       return;
+    }
+    if (o.onJoined) {
+      for (const d of o.outbox.payloads(r.ids.filter((id) => id.startsWith('invite:')))) {
+        if (o.outbox.get(d.id)?.holder === r.shardId) o.onJoined({ agentId: d.agentId, roomId: d.roomId, inviteEventId: d.event.event_id });
+      }
     }
     o.outbox.complete(r.shardId, r.ids);
     o.claims.release(r.shardId, r.ids);

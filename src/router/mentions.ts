@@ -17,16 +17,8 @@ import { LegacyMentionText } from './mentions/plain-text.ts';
 export { stripReplyFallback, stripReplyFallbackHtml, pillTargets };
 export { DEFAULT_MAX_AGENTS_PER_EVENT, type RoutingLimits } from './mentions/limits.ts';
 
-export interface RoomEvent {
-  event_id: string;
-  type: string;
-  sender: string;
-  room_id: string;
-  state_key?: string;
-  origin_server_ts?: number;
-  content: Record<string, unknown>;
-  unsigned?: Record<string, unknown>;
-}
+import type { RoomEvent } from '../matrix/event.ts';
+export type { RoomEvent };
 
 export interface MentionContext {
   /** true for virtual employees the fleet speaks for (never humans). */

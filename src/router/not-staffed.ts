@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { txnId } from '../matrix/txn-id.ts';
 import PQueue from 'p-queue';
 import pRetry from 'p-retry';
 import { componentLogger, type Logger } from '../log.ts';
@@ -81,7 +81,7 @@ export class NotStaffed {
 
   private async notify(d: Delivery, day: string): Promise<void> {
     const person = this.o.org.get(d.agentId)!;
-    const txnId = `ocf.ns.${createHash('sha256').update(`${d.roomId}\0${d.agentId}\0${day}`).digest('base64url').slice(0, 32)}`;
+    const txn = txnId('ns', d.roomId, d.agentId, day);
     const content = {
       msgtype: 'm.notice',
       body: notStaffedNotice(person),
@@ -93,7 +93,7 @@ export class NotStaffed {
     try {
       await pRetry(async () => {
         try {
-          await this.o.send(d.agentId, d.roomId, content, txnId);
+          await this.o.send(d.agentId, d.roomId, content, txn);
         } catch (err) {
           // p-retry needs an Error; the bot-sdk sometimes throws a bare response.
           throw err instanceof Error ? err : Object.assign(new Error(describeError(err)), { cause: err });

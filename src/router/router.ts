@@ -3,11 +3,13 @@ import { AppserviceHttpError } from 'matrix-appservice-bridge';
 import type { OrgDirectory } from '../org/directory.ts';
 import { componentLogger } from '../log.ts';
 import { createBridge } from '../matrix/bridge.ts';
+import { NOT_AN_EMPLOYEE } from '../matrix/library-logs.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { AdminRoom } from '../admin/admin-room.ts';
 import { shardToken, type Delivery } from '../shard/protocol.ts';
 import { DurableAppService } from './appservice-listener.ts';
+import { catchUpAfterJoin } from './catch-up.ts';
 import { Claims } from './claims.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { createFleetView, fetchShardStatus } from './fleet-view-source.ts';
@@ -120,7 +122,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     },
     onUserQuery: async (userId) => {
       // Humans and strangers do not exist as far as the appservice is concerned: it never creates or speaks for them.
-      if (!org.isAgent(userId)) throw new AppserviceHttpError({ errcode: 'M_NOT_FOUND', error: 'not an employee of this fleet' }, 404);
+      if (!org.isAgent(userId)) throw new AppserviceHttpError({ errcode: 'M_NOT_FOUND', error: NOT_AN_EMPLOYEE }, 404);
       await provisioner.ensure(userId);
       log.info({ userId }, 'provisioned on user query');
     },
@@ -170,15 +172,31 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const listener = new DurableAppService({ homeserverToken: opts.registration.hsToken, inbox, onAccepted: () => dispatcher.kick(), log });
   installInternalApi(listener.expressApp as never, {
     registry, claims, outbox, fleetSecret: opts.shardSecret, log, onChange: () => handover.kick(),
+    onJoined: ({ agentId, roomId, inviteEventId }) => {
+      catchUpAfterJoin({ bridge, inbox, agentId, roomId, inviteEventId, log })
+        .then((n) => { if (n > 0) dispatcher.kick(); })
+        .catch((err: Error) => log.warn({ roomId, agentId, err: err.message }, 'could not catch up on a room after a join'));
+    },
     ...(opts.scaleShards ? { scaleShards: opts.scaleShards } : {}),
     ...(opts.allowedShardHosts ? { extraShardHosts: opts.allowedShardHosts } : {}),
   });
   listener.installErrorHandler();
   registry.on('change', () => handover.kick());
+  // A silent shard may be paused (its claims live on) or dead. A refused connection means no process listens
+  // there any more: its claims end now instead of when they expire, and its turns move on at once.
+  registry.on('silent', (shard) => {
+    void processGone(shard.url).then((gone) => {
+      if (!gone || registry.isLive(shard.shardId)) return;
+      log.warn({ shardId: shard.shardId }, 'silent shard refuses connections: its process is gone; releasing its claims');
+      claims.releaseProcess(shard.shardId, shard.startedAt);
+      handover.kick();
+    });
+  });
   // Retention: what dedupe needs is kept for a week, nothing of what people said (inbox.ts).
   const prune = () => {
     try {
       inbox.prune();
+      notStaffed.prune();
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'inbox retention failed');
     }
@@ -201,12 +219,24 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     async close() {
       clearInterval(pruneTimer);
       await dispatcher.stop();
+      await admin.idle();
+      await notStaffed.idle();
       await handover.close();
       registry.close();
       await bridge.close();
       db.close();
     },
   };
+}
+
+/** True only when nothing listens at the shard's address (a paused process still accepts connections). */
+async function processGone(url: string): Promise<boolean> {
+  try {
+    await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(3000) });
+    return false;
+  } catch (err) {
+    return (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+  }
 }
 
 type UsageRow = { agentId: string; model: string; inputTokens: number; outputTokens: number; costUsd: number };

@@ -14,7 +14,7 @@ export type HeartbeatOutcome = 'joined' | 'renewed' | 'restarted' | 'superseded'
  * pending events go to the shard that wins them next; when it comes back it wins them back. One process per shard
  * id counts: a heartbeat from a process older than the one known is refused (that process must stop).
  */
-export class ShardRegistry extends EventEmitter<{ change: [Placement]; restarted: [shardId: string, startedAt: number] }> {
+export class ShardRegistry extends EventEmitter<{ change: [Placement]; restarted: [shardId: string, startedAt: number]; silent: [ShardEntry] }> {
   private readonly shards = new Map<string, ShardEntry>();
   /** The newest process seen per shard id, kept after the shard leaves so an old process cannot come back. */
   private readonly newest = new Map<string, number>();
@@ -94,6 +94,7 @@ export class ShardRegistry extends EventEmitter<{ change: [Placement]; restarted
       if (s.lastSeen < cutoff) {
         this.shards.delete(id);
         log.warn({ shardId: id, silentMs: Date.now() - s.lastSeen }, 'shard stopped heartbeating; dropped from placement');
+        this.emit('silent', s);
         changed = true;
       }
     }

@@ -270,7 +270,7 @@ export class AgentHost {
     let typing: Promise<void> | undefined;
     const typingTimer = setTimeout(() => { typing = matrix.typing(d.agentId, d.roomId, true); }, TYPING_AFTER_MS);
     const started = Date.now();
-    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(Math.min(this.o.turnTimeoutMs, this.o.gate.remainingMs(d.id)))]);
+    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(Math.max(1, Math.floor(Math.min(this.o.turnTimeoutMs, this.o.gate.remainingMs(d.id)))))]);
     let result: AgentTurnResult | undefined;
     let failure: string | undefined;
     try {

@@ -4,7 +4,9 @@ import type { AgentServices, ConversationRef } from '../agents/runtime.ts';
 import type { AgentMatrix } from '../matrix/agent-actions.ts';
 import type { UserProvisioner } from '../matrix/provisioning.ts';
 import type { OrgDirectory } from '../org/directory.ts';
+import { errcodeOf } from '../matrix/errors.ts';
 import { withMatrixRetry } from '../matrix/retry.ts';
+import { txnId } from '../matrix/txn-id.ts';
 import type { Db } from '../store/sqlite.ts';
 import { conversationFields, HOP_KEY } from './conversation.ts';
 
@@ -48,8 +50,8 @@ export class ColleagueMessenger implements AgentServices {
       ...(conv ? conversationFields(conv) : { [HOP_KEY]: 1 }),
     };
     // Same request in the same conversation → same transaction id, so a retried turn does not ask twice.
-    const txnId = `ocf.mc.${createHash('sha256').update([from, to, text, conv?.rootEventId ?? '', String(conv?.hop ?? 0)].join('\0')).digest('base64url').slice(0, 32)}`;
-    const eventId = await this.matrix.send(from, roomId, content, txnId);
+    const txn = txnId('mc', from, to, text, conv?.rootEventId ?? '', String(conv?.hop ?? 0));
+    const eventId = await this.matrix.send(from, roomId, content, txn);
     return { roomId, eventId };
   }
 
@@ -69,10 +71,20 @@ export class ColleagueMessenger implements AgentServices {
     await this.provisioner.ensure(from);
     await this.provisioner.ensure(to);
     const intent = this.bridge.getIntent(from);
-    const roomId = await withMatrixRetry(() => intent.matrixClient.createRoom({
-      preset: 'trusted_private_chat', is_direct: true, invite: [to],
-      name: undefined,
-    }));
+    // The pair's room has an alias derived from the pair: whichever shard, process or retry gets there first
+    // creates it, everyone else finds it, so a crash, a move or two agents writing at once never make a second DM.
+    const aliasName = `ocf-dm-${createHash('sha256').update(`${a}\0${b}`).digest('hex').slice(0, 24)}`;
+    const alias = `#${aliasName}:${this.org.domain}`;
+    const roomId = await withMatrixRetry(async () => {
+      try {
+        return await intent.matrixClient.createRoom({ preset: 'trusted_private_chat', is_direct: true, invite: [to], room_alias_name: aliasName });
+      } catch (err) {
+        if (errcodeOf(err) !== 'M_ROOM_IN_USE') throw err;
+        const existing = await intent.matrixClient.resolveRoom(alias);
+        await intent.join(existing);
+        return existing;
+      }
+    });
     this.saveDm.run(a, b, roomId);
     return roomId;
   }

@@ -45,6 +45,8 @@ export interface TestFleet {
   shardSecret: string;
   dataDir: string;
   startShard(id: string, runtime?: (services: AgentServices) => AgentRuntime): Promise<RunningShard>;
+  /** Stops the router and starts a new one on the same port and database (shards keep running). */
+  restartRouter(downMs?: number): Promise<void>;
   /** Environment for shard processes started through the CLI (`main.ts shard`), as `up` and ECS start them. */
   shardProcessEnv(): NodeJS.ProcessEnv;
   close(): Promise<void>;
@@ -61,6 +63,8 @@ export interface TestFleetOptions {
   runtime?: 'simple' | 'openclaw';
   deadShardAfterMs?: number;
   claimTtlMs?: number;
+  /** Where in-process shards reach the homeserver (a cuttable link in outage tests). */
+  shardHomeserverUrl?: string;
   /** Delay of every scripted model answer, to catch a turn in the middle. */
   modelLatencyMs?: number;
 }
@@ -74,11 +78,12 @@ export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestF
   const model = await startScriptedModelServer({ latencyMs: opts.modelLatencyMs ?? 0 });
   const port = await freePort();
   const routerUrl = `http://127.0.0.1:${port}`;
-  const router = await startRouter({
+  const routerOptions = {
     org, registration, homeserverUrl: hs.url, shardSecret, dbPath: join(dataDir, 'router.sqlite'),
     host: '127.0.0.1', port, deadShardAfterMs: opts.deadShardAfterMs ?? 3000, heartbeatMs: 500,
     ...(opts.claimTtlMs ? { claimTtlMs: opts.claimTtlMs } : {}),
-  });
+  };
+  const router = await startRouter(routerOptions);
   await hs.attachBackend(routerUrl);
   const shards: RunningShard[] = [];
   const fleet: TestFleet = {
@@ -95,12 +100,17 @@ export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestF
       FLEET_AGENTS__DATA_DIR: dataDir,
       FLEET_MODEL__DEFAULT: JSON.stringify({ kind: 'openai', baseUrl: model.url, model: 'scripted', stream: true, retries: 1 }),
       FLEET_SHARDS__HEARTBEAT_MS: '300',
-      FLEET_LOG_LEVEL: 'warn',
+      FLEET_LOG_LEVEL: process.env.FLEET_TEST_SHARD_LOG_LEVEL ?? 'warn',
     }),
+    async restartRouter(downMs = 0) {
+      await fleet.router.close();
+      if (downMs) await new Promise((r) => setTimeout(r, downMs));
+      fleet.router = await startRouter(routerOptions);
+    },
     async startShard(id, runtime) {
       const provider = new OpenAICompatibleProvider({ baseUrl: model.url, model: 'scripted', stream: true, timeoutMs: 10_000, retries: 1 });
       const shard = await startShard({
-        shardId: id, org, registration, homeserverUrl: hs.url, routerUrl, shardToken: shardToken(shardSecret, id),
+        shardId: id, org, registration, homeserverUrl: opts.shardHomeserverUrl ?? hs.url, routerUrl, retryHorizonMs: 600_000, shardToken: shardToken(shardSecret, id),
         dbPath: join(dataDir, 'shards', `${id}.sqlite`), host: '127.0.0.1', port: 0, heartbeatMs: 500,
         // The runtime production runs, unless a test asks for the minimal one.
         runtime: runtime ?? (opts.runtime === 'simple'
@@ -113,7 +123,7 @@ export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestF
     async close() {
       for (const s of shards.splice(0)) await s.close();
       await hs.detachBackend();
-      await router.close();
+      await fleet.router.close();
       await model.close();
       if (!opts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },

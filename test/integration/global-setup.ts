@@ -8,6 +8,8 @@ import { LocalSynapse } from '../../src/homeserver/synapse.ts';
 import { startAppserviceFront } from '../helpers/appservice-front.ts';
 import type { ProvidedHomeserver } from '../helpers/homeserver.ts';
 import { freePort } from '../helpers/ports.ts';
+import { generateOrg } from '../../src/org/generator.ts';
+import { userNamespaceRegex } from '../../src/router/registration.ts';
 
 const SERVER_NAME = 'anycompany.corp';
 
@@ -31,6 +33,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     senderLocalpart: 'fleet-bot',
   };
   const domain = SERVER_NAME.replace(/\./g, '\\.');
+  // As production: the namespace lists the fleet's users only, so humans' own rooms never reach the appservice.
+  const org = generateOrg({ domain: SERVER_NAME, ceo: { name: 'Morgan Blake', localpart: 'morgan.blake' } });
+  const agentLocalparts = org.filter((p) => !p.human).map((p) => p.localpart);
   const registrationYaml = stringify({
     id: registration.id,
     url: registration.url,
@@ -38,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     hs_token: registration.hsToken,
     sender_localpart: registration.senderLocalpart,
     namespaces: {
-      users: [{ regex: `@.*:${domain}`, exclusive: false }],
+      users: [{ regex: userNamespaceRegex(SERVER_NAME, [...agentLocalparts, registration.senderLocalpart]), exclusive: false }],
       aliases: [{ regex: `#.*:${domain}`, exclusive: false }],
       rooms: [],
     },

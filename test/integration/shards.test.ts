@@ -37,6 +37,11 @@ describe('shards', () => {
   }
   const answered = (agentId: string, eventId: string) => ceo.waitFor((m) => m.sender === agentId && repliesTo(eventId)(m), 30_000);
   const answersTo = (eventId: string) => ceo.seen.filter(repliesTo(eventId)).length;
+  /** Model calls that started a turn of `agentId` on a message containing `text` (exactly-once is counted here). */
+  const turnCalls = (agentId: string, text: string) => fleet.model.requests().filter((r) => {
+    const last = r.messages.at(-1);
+    return r.agentId === agentId && last?.role === 'user' && last.content.includes(text);
+  }).length;
 
   beforeAll(async () => {
     fleet = await startTestFleet({ shards: 0, modelLatencyMs: 400 });
@@ -96,6 +101,16 @@ describe('shards', () => {
     const [reply] = await answered(agent, inFlight);
     expect(reply!.body).toContain(fleet.org.manager(agent)!.name);
     await answered(agent, await ask(agent, 'And after the crash?'));
+    expect(answersTo(inFlight)).toBe(1);
+    // The dead shard's call was paid and lost with it; its successor paid once more. Never a third time:
+    const calls = () => turnCalls(agent, 'asked as the shard dies');
+    expect(calls()).toBe(2);
+
+    // The killed shard comes back with the delivery still pending in its store: it must not run it again.
+    await driver.scale(4);
+    await until('the killed shard is back', () => liveShards().includes(victimShard));
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(calls()).toBe(2);
     expect(answersTo(inFlight)).toBe(1);
   });
 });

@@ -69,6 +69,8 @@ function condense(turn: TranscriptTurn): string {
  * condensed line per dropped turn in the summary (itself capped), so files and prompts stay bounded.
  */
 export function appendTurn(file: string, transcript: Transcript, turn: TranscriptTurn, keep: number): void {
+  // A turn re-run after a crash (before its reply was saved) is recorded once: the event id is the key.
+  if (turn.eventId && transcript.turns.some((t) => t.eventId === turn.eventId)) return;
   transcript.turns.push(turn);
   if (transcript.turns.length <= keep * 2) {
     appendFileSync(file, `${JSON.stringify({ kind: 'turn', ...turn })}\n`);
