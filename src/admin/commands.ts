@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { OrgDirectory } from '../org/directory.ts';
 import type { ParkedEvent } from '../router/inbox.ts';
-import { placeAgent } from '../router/placement.ts';
+import { placeAgent } from '../protocol/placement.ts';
 
 /** What admin commands may look at and change; the router supplies it. */
 export interface AdminContext {

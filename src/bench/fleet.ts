@@ -1,4 +1,4 @@
-import { ROUTER_STATUS_PATH } from '../shard/protocol.ts';
+import { ROUTER_STATUS_PATH } from '../protocol/wire.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

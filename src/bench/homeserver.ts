@@ -4,7 +4,7 @@ import { ensureSynapseRoot } from '../homeserver/chroot.ts';
 import type { RegisterResult } from '../homeserver/shared-secret-register.ts';
 import { LocalSynapse } from '../homeserver/synapse.ts';
 import { componentLogger } from '../log.ts';
-import { buildRegistration, loadRegistration, writeRegistration, type LoadedRegistration } from '../router/registration.ts';
+import { buildRegistration, loadRegistration, writeRegistration, type LoadedRegistration } from '../matrix/registration.ts';
 import { freePort } from './processes.ts';
 import { synapsePackageVersion } from './report.ts';
 

@@ -1,4 +1,4 @@
-import { shardToken } from '../shard/protocol.ts';
+import { shardToken } from '../protocol/wire.ts';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { componentLogger } from '../log.ts';
@@ -6,7 +6,7 @@ import type { OrgDirectory } from '../org/directory.ts';
 import {
   buildRegistration, PLACEHOLDER_TOKEN, readRegistrationFile, RegistrationError, toLoadedRegistration, toShardRegistration, userNamespaces, writeRegistration,
   type LoadedRegistration, type RouterRegistration,
-} from '../router/registration.ts';
+} from '../matrix/registration.ts';
 import { secretFromEnvOrFile, type FleetContext } from './context.ts';
 
 const log = componentLogger('cli');

@@ -1,5 +1,5 @@
 import { Bridge, type Intent, type Request, type WeakEvent, type BridgeContext } from 'matrix-appservice-bridge';
-import type { LoadedRegistration } from '../router/registration.ts';
+import type { LoadedRegistration } from './registration.ts';
 import { pipeLibraryLogs } from './library-logs.ts';
 
 export interface BridgeOptions {

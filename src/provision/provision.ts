@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { componentLogger } from '../log.ts';
 import type { OrgDirectory } from '../org/directory.ts';
-import type { LoadedRegistration } from '../router/registration.ts';
+import type { LoadedRegistration } from '../matrix/registration.ts';
 import { AppserviceClient } from './client.ts';
 import { executePlan, type ProvisionCounts, type RemovedCounts } from './executor.ts';
 import { HomeserverOps } from './homeserver-ops.ts';

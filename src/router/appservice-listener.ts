@@ -2,7 +2,7 @@ import { AppService } from 'matrix-appservice-bridge';
 import type { Request, Response } from 'express';
 import type { Inbox } from './inbox.ts';
 import type { Logger } from '../log.ts';
-import { tokensEqual } from '../shard/protocol.ts';
+import { tokensEqual } from '../protocol/wire.ts';
 
 /**
  * matrix-appservice declares onTransaction private, yet binds its route to `this.onTransaction` at construction,

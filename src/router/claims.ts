@@ -1,4 +1,4 @@
-import type { ClaimAnswer, ClaimRequest } from '../shard/protocol.ts';
+import type { ClaimAnswer, ClaimRequest } from '../protocol/wire.ts';
 import type { Db } from '../store/sqlite.ts';
 import type { Outbox } from './outbox.ts';
 import type { ShardRegistry } from './shard-registry.ts';

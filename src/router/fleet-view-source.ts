@@ -1,5 +1,5 @@
 import type { OrgDirectory } from '../org/directory.ts';
-import { ACTIVITY_PATH, STATUS_PATH, type ShardStatus } from '../shard/protocol.ts';
+import { ACTIVITY_PATH, STATUS_PATH, type ShardStatus } from '../protocol/wire.ts';
 import type { AgentView, FleetView, ShardView, TurnRecord } from './fleet-view.ts';
 import type { Inbox } from './inbox.ts';
 import type { Outbox } from './outbox.ts';

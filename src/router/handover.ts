@@ -1,5 +1,5 @@
 import type { Logger } from '../log.ts';
-import type { Delivery } from '../shard/protocol.ts';
+import type { Delivery } from '../protocol/wire.ts';
 import type { Claims } from './claims.ts';
 import type { Outbox, OpenDelivery } from './outbox.ts';
 import { deliverToShard } from './shard-client.ts';

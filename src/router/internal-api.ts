@@ -3,7 +3,7 @@ import type { Logger } from '../log.ts';
 import {
   bearerMatches, CLAIMS_PATH, COMPLETIONS_PATH, HEARTBEAT_PATH, ROUTER_STATUS_PATH, SCALE_PATH, shardToken,
   type ClaimRequest, type CompletionReport, type HeartbeatAnswer, type ShardAnnouncement,
-} from '../shard/protocol.ts';
+} from '../protocol/wire.ts';
 import type { Claims } from './claims.ts';
 import type { Outbox } from './outbox.ts';
 import type { ShardRegistry } from './shard-registry.ts';

@@ -9,7 +9,7 @@
  * authoritative, so neither pills nor names in the text count. Only agents joined or invited in the room are
  * addressed: the homeserver notifies only members too, and an agent outside the room could not even read it.
  */
-import { stripReplyFallback, stripReplyFallbackHtml } from './mentions/fallback.ts';
+import { stripReplyFallback, stripReplyFallbackHtml } from '../matrix/reply-fallback.ts';
 import { DEFAULT_ROUTING_LIMITS, type RoutingLimits } from './mentions/limits.ts';
 import { pillTargets } from './mentions/pills.ts';
 import { LegacyMentionText } from './mentions/plain-text.ts';
@@ -35,7 +35,8 @@ export interface MentionContext {
   limits?: Partial<RoutingLimits>;
 }
 
-export type MentionReason = 'dm' | 'm.mentions' | 'pill' | 'reply' | 'plain-text';
+import type { MentionReason } from '../protocol/wire.ts';
+export type { MentionReason };
 
 export interface Addressed {
   agentId: string;

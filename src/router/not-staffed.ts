@@ -5,7 +5,7 @@ import { componentLogger, type Logger } from '../log.ts';
 import { describeError, isRetryable } from '../matrix/errors.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import { notStaffedNotice } from '../provision/live.ts';
-import type { Delivery } from '../shard/protocol.ts';
+import type { Delivery } from '../protocol/wire.ts';
 import type { Db } from '../store/sqlite.ts';
 
 export interface NotStaffedOptions {

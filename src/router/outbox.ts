@@ -1,4 +1,4 @@
-import type { Delivery } from '../shard/protocol.ts';
+import type { Delivery } from '../protocol/wire.ts';
 import type { Db } from '../store/sqlite.ts';
 
 function prepare(db: Db) {

@@ -1,6 +1,6 @@
 import { componentLogger, type Logger } from '../log.ts';
 import type { OrgDirectory } from '../org/directory.ts';
-import { deliveryId, type Delivery } from '../shard/protocol.ts';
+import { deliveryId, type Delivery } from '../protocol/wire.ts';
 import { addressing, isDirectChat, repliedEventId, type Addressing, type RoomEvent } from './mentions.ts';
 import { DEFAULT_ROUTING_LIMITS, type RoutingLimits } from './mentions/limits.ts';
 import type { Membership, RoomDirectory } from './rooms.ts';

@@ -1,4 +1,4 @@
-import { DELIVERIES_PATH, type DeliverResponse, type Delivery } from '../shard/protocol.ts';
+import { DELIVERIES_PATH, type DeliverResponse, type Delivery } from '../protocol/wire.ts';
 
 export class DeliveryError extends Error {
   readonly retryable: boolean;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Placement } from './placement.ts';
-import type { ShardAnnouncement } from '../shard/protocol.ts';
+import { Placement } from '../protocol/placement.ts';
+import type { ShardAnnouncement } from '../protocol/wire.ts';
 import { componentLogger } from '../log.ts';
 
 const log = componentLogger('shard-registry');

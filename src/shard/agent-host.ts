@@ -4,10 +4,10 @@ import type { Logger } from '../log.ts';
 import { describeError, isRetryable } from '../matrix/errors.ts';
 import { replyTxnId, type AgentMatrix } from '../matrix/agent-actions.ts';
 import type { OrgDirectory } from '../org/directory.ts';
-import { stripReplyFallback } from '../router/mentions.ts';
+import { stripReplyFallback } from '../matrix/reply-fallback.ts';
 import { conversationFields, conversationOf } from './conversation.ts';
 import { encryptedRoomNotice, invitedToEncryptedRoom } from './encrypted-rooms.ts';
-import type { Delivery } from './protocol.ts';
+import type { Delivery } from '../protocol/wire.ts';
 import type { ShardLimits } from './limits/shard-limits.ts';
 import type { FinalState, ShardStore, StoredDelivery, TurnRow } from './store.ts';
 

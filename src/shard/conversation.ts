@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConversationRef } from '../agents/runtime.ts';
-import type { RoomEvent } from '../router/mentions.ts';
+import type { RoomEvent } from '../matrix/event.ts';
 
 /** Content keys every agent message carries so loops can be cut and answers find their way back. */
 export const HOP_KEY = 'org.openclawfleet.hop';

@@ -1,4 +1,4 @@
-import type { RoomEvent } from '../router/mentions.ts';
+import type { RoomEvent } from '../matrix/event.ts';
 
 /**
  * The fleet does no end-to-end encryption, so an agent in an encrypted room reads nothing there. Rather than stay

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
-import { Placement } from '../router/placement.ts';
+import { Placement } from '../protocol/placement.ts';
 import {
   CLAIMS_PATH, COMPLETIONS_PATH, HEARTBEAT_PATH,
   type ClaimAnswer, type CompletionReport, type HeartbeatAnswer, type ShardAnnouncement,
-} from './protocol.ts';
+} from '../protocol/wire.ts';
 import type { ShardStore } from './store.ts';
 
 export interface RouterLinkOptions {

@@ -1,5 +1,5 @@
 import { openDatabase, type Db, type Migration } from '../store/sqlite.ts';
-import type { Delivery } from './protocol.ts';
+import type { Delivery } from '../protocol/wire.ts';
 
 const migrations: Migration[] = [
   (db) => db.exec(`

@@ -7,11 +7,11 @@ import type { AgentRuntime, AgentServices } from '../../src/agents/runtime.ts';
 import { generateOrg } from '../../src/org/generator.ts';
 import { OrgDirectory } from '../../src/org/directory.ts';
 import { OpenAICompatibleProvider, startScriptedModelServer, type ScriptedModelServer } from '../../src/providers/index.ts';
-import type { RouterRegistration } from '../../src/router/registration.ts';
+import type { RouterRegistration } from '../../src/matrix/registration.ts';
 import { startRouter, type RunningRouter } from '../../src/router/router.ts';
-import { buildRegistration, toLoadedRegistration } from '../../src/router/registration.ts';
+import { buildRegistration, toLoadedRegistration } from '../../src/matrix/registration.ts';
 import { startShard, type RunningShard } from '../../src/shard/shard.ts';
-import { shardToken } from '../../src/shard/protocol.ts';
+import { shardToken } from '../../src/protocol/wire.ts';
 import { testHomeserver, type TestHomeserver } from './homeserver.ts';
 import { freePort } from './ports.ts';
 

@@ -9,7 +9,7 @@ import { startAppserviceFront } from '../helpers/appservice-front.ts';
 import type { ProvidedHomeserver } from '../helpers/homeserver.ts';
 import { freePort } from '../helpers/ports.ts';
 import { generateOrg } from '../../src/org/generator.ts';
-import { userNamespaceRegex } from '../../src/router/registration.ts';
+import { userNamespaceRegex } from '../../src/matrix/registration.ts';
 
 const SERVER_NAME = 'anycompany.corp';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { movedShare } from '../../src/router/placement.ts';
+import { movedShare } from '../../src/protocol/placement.ts';
 import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
 import { CEO, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
 import { Human, type SeenMessage } from '../helpers/human.ts';

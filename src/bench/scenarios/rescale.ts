@@ -1,5 +1,5 @@
 import type { OrgDirectory } from '../../org/directory.ts';
-import { movedShare } from '../../router/placement.ts';
+import { movedShare } from '../../protocol/placement.ts';
 import type { BenchResult } from '../types.ts';
 import { tidy } from '../stats.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { OrgDirectory } from '../../org/directory.ts';
 import type { Person } from '../../org/types.ts';
 import { addressedAgents, repliedEventId, type RoomEvent } from '../../router/mentions.ts';
-import { Placement } from '../../router/placement.ts';
+import { Placement } from '../../protocol/placement.ts';
 import { RoomDirectory } from '../../router/rooms.ts';
 import { EventRouter } from '../../router/route-event.ts';
 import { openRouterStore } from '../../router/store.ts';

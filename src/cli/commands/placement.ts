@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { placeAgent } from '../../router/placement.ts';
-import { ROUTER_STATUS_PATH, SCALE_PATH } from '../../shard/protocol.ts';
+import { placeAgent } from '../../protocol/placement.ts';
+import { ROUTER_STATUS_PATH, SCALE_PATH } from '../../protocol/wire.ts';
 import { fleetContext, orgFor } from '../context.ts';
 import { shardSecretFor } from '../credentials.ts';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { provisionOrg, selectLiveAgents, type ProvisionResult } from '../../provision/index.ts';
 import type { OrgDirectory } from '../../org/directory.ts';
-import type { LoadedRegistration } from '../../router/registration.ts';
+import type { LoadedRegistration } from '../../matrix/registration.ts';
 import { fleetContext, orgFor, type FleetContext } from '../context.ts';
 import { ensureRegistration } from '../credentials.ts';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readRegistrationFile, writeRegistration } from '../../router/registration.ts';
+import { readRegistrationFile, writeRegistration } from '../../matrix/registration.ts';
 import { fleetContext, orgFor } from '../context.ts';
 import { registrationContent } from '../credentials.ts';
 

@@ -4,7 +4,7 @@ import { startRouter } from '../../router/router.ts';
 import { ConfigError } from '../../config/load.ts';
 import { EcsShardDriver } from '../../shard/drivers/ecs.ts';
 import { startShard } from '../../shard/shard.ts';
-import { shardToken } from '../../shard/protocol.ts';
+import { shardToken } from '../../protocol/wire.ts';
 import { LocalShardDriver } from '../../shard/drivers/local.ts';
 import { componentLogger } from '../../log.ts';
 import { fleetContext, orgFor, type FleetContext } from '../context.ts';

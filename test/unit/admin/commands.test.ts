@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runAdminCommand, type AdminContext } from '../../../src/admin/commands.ts';
 import { OrgDirectory } from '../../../src/org/directory.ts';
 import { generateOrg } from '../../../src/org/generator.ts';
-import { placeAgent } from '../../../src/router/placement.ts';
+import { placeAgent } from '../../../src/protocol/placement.ts';
 
 const org = new OrgDirectory(generateOrg({ domain: 'anycompany.corp', ceo: { name: 'Morgan Blake' } }), 'anycompany.corp');
 const shards = [{ shardId: 'shard-0', url: 'http://a', unfinished: 2 }, { shardId: 'shard-1', url: 'http://b', unfinished: 0 }];

@@ -8,8 +8,8 @@ import { urlProblem } from '../../../src/router/internal-api.ts';
 import { Outbox } from '../../../src/router/outbox.ts';
 import { ShardRegistry } from '../../../src/router/shard-registry.ts';
 import { openRouterStore } from '../../../src/router/store.ts';
-import { placeAgent } from '../../../src/router/placement.ts';
-import type { Delivery } from '../../../src/shard/protocol.ts';
+import { placeAgent } from '../../../src/protocol/placement.ts';
+import type { Delivery } from '../../../src/protocol/wire.ts';
 
 const delivery = (agentId: string, n: number): Delivery => ({
   id: `message:${agentId}:$e${n}`, kind: 'message', agentId, roomId: '!r:x', room: { isDirect: true },

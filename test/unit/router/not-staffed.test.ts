@@ -3,7 +3,7 @@ import { OrgDirectory } from '../../../src/org/directory.ts';
 import { generateOrg } from '../../../src/org/generator.ts';
 import { NotStaffed } from '../../../src/router/not-staffed.ts';
 import { openRouterStore } from '../../../src/router/store.ts';
-import { deliveryId, type Delivery } from '../../../src/shard/protocol.ts';
+import { deliveryId, type Delivery } from '../../../src/protocol/wire.ts';
 
 const D = 'anycompany.corp';
 const org = new OrgDirectory(generateOrg({ domain: D, ceo: { name: 'Morgan Blake' } }), D);

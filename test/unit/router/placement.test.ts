@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { movedShare, placeAgent, Placement } from '../../../src/router/placement.ts';
+import { movedShare, placeAgent, Placement } from '../../../src/protocol/placement.ts';
 
 const agents = Array.from({ length: 1000 }, (_, i) => `@agent${i}:anycompany.corp`);
 const shards = (n: number) => Array.from({ length: n }, (_, i) => `shard-${i}`);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { OrgDirectory } from '../../../src/org/directory.ts';
 import { generateOrg } from '../../../src/org/generator.ts';
-import { buildRegistration, toLoadedRegistration, toShardRegistration, userNamespaceRegex } from '../../../src/router/registration.ts';
+import { buildRegistration, toLoadedRegistration, toShardRegistration, userNamespaceRegex } from '../../../src/matrix/registration.ts';
 
 const D = 'anycompany.corp';
 const org = new OrgDirectory(generateOrg({ domain: D, ceo: { name: 'Morgan Blake' } }), D);

@@ -7,7 +7,7 @@ import { generateOrg } from '../../../src/org/generator.ts';
 import { ProviderError } from '../../../src/providers/types.ts';
 import { AgentHost, type WorkGate } from '../../../src/shard/agent-host.ts';
 import { CONVERSATION_KEY, HOP_KEY } from '../../../src/shard/conversation.ts';
-import type { Delivery } from '../../../src/shard/protocol.ts';
+import type { Delivery } from '../../../src/protocol/wire.ts';
 import { ShardStore } from '../../../src/shard/store.ts';
 import { logger } from '../../../src/log.ts';
 

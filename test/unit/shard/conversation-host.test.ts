@@ -6,7 +6,7 @@ import { OrgDirectory } from '../../../src/org/directory.ts';
 import { generateOrg } from '../../../src/org/generator.ts';
 import { AgentHost } from '../../../src/shard/agent-host.ts';
 import { CONVERSATION_KEY, conversationFields, HOP_KEY } from '../../../src/shard/conversation.ts';
-import type { Delivery } from '../../../src/shard/protocol.ts';
+import type { Delivery } from '../../../src/protocol/wire.ts';
 import { ShardStore } from '../../../src/shard/store.ts';
 
 /** Spoofed conversation metadata, end to end through the agent host (issue 12, item 8). */

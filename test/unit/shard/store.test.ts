@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShardStore } from '../../../src/shard/store.ts';
-import type { Delivery } from '../../../src/shard/protocol.ts';
+import type { Delivery } from '../../../src/protocol/wire.ts';
 
 const delivery = (id: string, agentId = '@a:x'): Delivery => ({
   id, kind: 'message', agentId, roomId: '!r:x', room: { isDirect: true },

@@ -5,7 +5,10 @@
  * cannot post twice.
  */
 import crypto from 'node:crypto';
-import type { MentionReason, RoomEvent } from '../router/mentions.ts';
+import type { RoomEvent } from '../matrix/event.ts';
+
+/** Why the router decided an event addresses an agent. */
+export type MentionReason = 'dm' | 'm.mentions' | 'pill' | 'reply' | 'plain-text';
 
 export type DeliveryKind = 'message' | 'invite' | 'leave';
 
