@@ -11,8 +11,8 @@ function prepare(db: Db) {
     present: db.prepare(`SELECT user_id FROM members WHERE room_id = ? AND membership IN ('join', 'invite') ORDER BY user_id`),
     presentCount: db.prepare(`SELECT COUNT(*) AS n FROM members WHERE room_id = ? AND membership IN ('join', 'invite')`),
     joined: db.prepare(`SELECT user_id FROM members WHERE room_id = ? AND membership = 'join' ORDER BY user_id`),
-    rememberSender: db.prepare('INSERT OR IGNORE INTO event_senders (event_id, sender, at) VALUES (?, ?, ?)'),
-    senderOf: db.prepare('SELECT sender FROM event_senders WHERE event_id = ?'),
+    rememberSender: db.prepare('INSERT OR IGNORE INTO event_senders (room_id, event_id, sender, at) VALUES (?, ?, ?, ?)'),
+    senderOf: db.prepare('SELECT sender FROM event_senders WHERE room_id = ? AND event_id = ?'),
     pruneSenders: db.prepare('DELETE FROM event_senders WHERE at < ?'),
   };
 }
@@ -20,8 +20,8 @@ function prepare(db: Db) {
 export type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
 
 /**
- * What the router knows of each room's members, kept from the m.room.member events it is sent (the appservice sees
- * every event of rooms with a local user, because its namespace covers the whole domain).
+ * What the router knows of each room's members, kept from the m.room.member events it is sent (the homeserver
+ * pushes every event of a room once one of the fleet's agents is in it), and who sent recent messages.
  */
 export class RoomDirectory {
   private readonly stmts: ReturnType<typeof prepare>;
@@ -68,12 +68,13 @@ export class RoomDirectory {
     return (this.stmts.joined.all(roomId) as Array<{ user_id: string }>).map((r) => r.user_id);
   }
 
-  rememberSender(eventId: string, sender: string): void {
-    this.stmts.rememberSender.run(eventId, sender, Date.now());
+  /** Senders are known per room: a reply can only be to a message of its own room. */
+  rememberSender(roomId: string, eventId: string, sender: string): void {
+    this.stmts.rememberSender.run(roomId, eventId, sender, Date.now());
   }
 
-  senderOf(eventId: string): string | undefined {
-    return (this.stmts.senderOf.get(eventId) as { sender: string } | undefined)?.sender;
+  senderOf(roomId: string, eventId: string): string | undefined {
+    return (this.stmts.senderOf.get(roomId, eventId) as { sender: string } | undefined)?.sender;
   }
 
   pruneSenders(olderThanMs: number): void {

@@ -80,7 +80,7 @@ export class EventRouter {
 
   private async onMessage(event: RoomEvent): Promise<Delivery[]> {
     const { org, rooms } = this.deps;
-    rooms.rememberSender(event.event_id, event.sender);
+    rooms.rememberSender(event.room_id, event.event_id, event.sender);
     let members = rooms.present(event.room_id);
     if (!rooms.membersKnown(event.room_id)) {
       const reader = org.isAgent(event.sender) ? event.sender : members.find((m) => org.isAgent(m));
@@ -94,7 +94,7 @@ export class EventRouter {
     let repliedToSender: string | undefined;
     const replyTo = repliedEventId(event);
     if (replyTo) {
-      repliedToSender = rooms.senderOf(replyTo);
+      repliedToSender = rooms.senderOf(event.room_id, replyTo);
       const reader = members.find((m) => org.isAgent(m));
       if (!repliedToSender && reader) repliedToSender = await this.deps.fetchEventSender(event.room_id, replyTo, reader);
     }

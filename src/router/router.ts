@@ -197,6 +197,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     try {
       inbox.prune();
       notStaffed.prune();
+      rooms.pruneSenders(7 * 24 * 3600_000);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'inbox retention failed');
     }

@@ -70,6 +70,13 @@ const migrations: Migration[] = [
     );
     CREATE INDEX claims_delivery ON claims (delivery_id);
   `),
+  (db) => db.exec(`
+    -- Senders of recent messages, per room: a reply names an event of its own room, never one elsewhere.
+    DROP TABLE event_senders;
+    CREATE TABLE event_senders (room_id TEXT NOT NULL, event_id TEXT NOT NULL, sender TEXT NOT NULL, at INTEGER NOT NULL,
+      PRIMARY KEY (room_id, event_id));
+    CREATE INDEX event_senders_at ON event_senders (at);
+  `),
 ];
 
 /** The router acknowledges to the homeserver and to shards from this file: commits must survive a power loss. */
