@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Inbox, eventShapeProblem } from '../../../src/router/inbox.ts';
 import { openRouterStore } from '../../../src/router/store.ts';
@@ -45,6 +46,21 @@ describe('router inbox', () => {
     const second = new Inbox(openRouterStore(path));
     expect(second.pending().map((i) => i.event.event_id)).toEqual(['$2']);
     expect(second.accept('t1', [msg('$1')]).duplicateTransaction).toBe(true);
+  });
+
+  it('is durable: a process killed right after accepting (no close, no checkpoint) loses nothing', () => {
+    const path = `/tmp/inbox-kill-${process.pid}-${Date.now()}.sqlite`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const { Inbox } = await import(${JSON.stringify(new URL('../../../src/router/inbox.ts', import.meta.url).href)});
+      const { openRouterStore } = await import(${JSON.stringify(new URL('../../../src/router/store.ts', import.meta.url).href)});
+      const db = openRouterStore(${JSON.stringify(path)});
+      new Inbox(db).accept('t1', [{ event_id: '$kept', type: 'm.room.message', room_id: '!r:x', sender: '@h:x', content: {} }]);
+      process.stdout.write(String(db.pragma('synchronous', { simple: true })));
+      process.kill(process.pid, 'SIGKILL');
+    `], { encoding: 'utf8' });
+    expect(child.signal).toBe('SIGKILL');
+    expect(child.stdout).toBe('2'); // synchronous=FULL: each commit is fsynced before the 200
+    expect(new Inbox(openRouterStore(path)).pending().map((i) => i.event.event_id)).toEqual(['$kept']);
   });
 
   it('parks an event as failed after the maximum attempts', () => {
