@@ -147,12 +147,12 @@ export class EcsShardDriver implements ShardDriver {
       for (const task of stopped) if (this.stoppedUnexpectedly(task)) dead.add(shardIdOf(task, this.opts.containerName)!);
       // A task told to stop is still draining until ECS reports it STOPPED: a replacement now would have two
       // processes write the same shard database and agent directories. It is replaced on a later pass.
-      const draining = new Set(stopped.filter((t) => t.lastStatus !== 'STOPPED').map((t) => shardIdOf(t, this.opts.containerName)!));
-      for (const id of draining) dead.delete(id);
+      // A task just told to stop (unhealthy) drains too.
+      const draining = new Set([...stopped.filter((t) => t.lastStatus !== 'STOPPED'), ...unhealthy].map((t) => shardIdOf(t, this.opts.containerName)!));
       // After scale() we also know which shards should exist even if ECS has already forgotten their tasks.
       if (this.wanted !== undefined) for (const id of range(this.wanted)) dead.add(id);
       const wanted = (id: string) => this.wanted === undefined || shardIndex(id) < this.wanted;
-      const restart = [...dead].filter((id) => wanted(id) && !alive.has(id)).sort(byIndex);
+      const restart = [...dead].filter((id) => wanted(id) && !alive.has(id) && !draining.has(id)).sort(byIndex);
       if (restart.length === 0) return [];
       for (const id of restart) {
         const last = oldestFirst(stopped).findLast((t) => shardIdOf(t, this.opts.containerName) === id);

@@ -204,9 +204,29 @@ describe('EcsShardDriver', () => {
     await d.scale(2);
     const sick = ecs.live().find((t) => shardIdOf(t, 'shard') === 'shard-0')!;
     Object.assign(sick, { lastStatus: 'RUNNING', healthStatus: 'UNHEALTHY' });
-    expect(await d.reconcile()).toEqual(['shard-0']);
+    // Stopped now; replaced on the next pass, once it no longer writes the shard's database and directories.
+    expect(await d.reconcile()).toEqual([]);
     expect(ecs.stopInputs()).toEqual([{ cluster: CLUSTER, task: sick.taskArn, reason: 'failed its health check; replaced' }]);
+    expect(await d.reconcile()).toEqual(['shard-0']);
     expect(shardsIn(ecs.runInputs().slice(2))).toEqual(['shard-0']);
+  });
+
+  it('reconcile waits for a stopping task to be STOPPED before starting its replacement (one writer per shard)', async () => {
+    const d = driver();
+    await d.scale(2);
+    const old = ecs.live().find((t) => shardIdOf(t, 'shard') === 'shard-1')!;
+    // ECS stopped it (Spot interruption), and it is still draining: SIGTERM sent, container not gone yet.
+    Object.assign(old, { desiredStatus: 'STOPPED', lastStatus: 'DEPROVISIONING', stoppedReason: 'Spot interruption', stopCode: 'SpotInterruption' });
+    expect(await d.reconcile()).toEqual([]);
+    Object.assign(old, { lastStatus: 'STOPPED' });
+    expect(await d.reconcile()).toEqual(['shard-1']);
+  });
+
+  it('hands each task its own shard token, never the fleet secret', async () => {
+    await driver({ tokenFor: (id) => `token-of-${id}` }).scale(2);
+    const envs = ecs.runInputs().map((i) => Object.fromEntries(i.overrides!.containerOverrides![0]!.environment!.map((e) => [e.name, e.value])));
+    expect(envs.map((e) => e.FLEET_SHARD_TOKEN)).toEqual(['token-of-shard-0', 'token-of-shard-1']);
+    for (const e of envs) expect(Object.keys(e).join()).not.toMatch(/SECRET|HS_TOKEN/);
   });
 
   it('reconcile does not bring back shards above the wanted count', async () => {
