@@ -143,8 +143,10 @@ describe('command center in a real browser', () => {
 
     await page.goto(`${web.url}/dashboard/org?department=${encodeURIComponent(agent.department)}`);
     await shot(page, 'dashboard-org');
-    await page.goto(`${web.url}/dashboard/org/people/${agent.localpart}`);
+    // The agent's manager: a manager chain up to the CEO, and the agent among the reports.
+    await page.goto(`${web.url}/dashboard/org/people/${fleet.org.manager(agent.matrixId)!.localpart}`);
     expect(await page.$eval('nav.chain', (el) => el.textContent)).toContain(CEO.name);
+    expect(await page.$eval('ul.reports', (el) => el.textContent)).toContain(agent.name);
     await shot(page, 'dashboard-person');
     await page.goto(`${web.url}/dashboard/shards`);
     expect(await page.$eval('tr[data-shard="shard-0"]', (el) => el.textContent)).toContain('healthy');

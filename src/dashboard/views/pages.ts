@@ -120,7 +120,7 @@ export function personBody(d: { org: OrgDirectory; person: Person; agent?: Agent
           <dt>Manager</dt><dd>${personLink(org.manager(p.matrixId), '—')}</dd>
           ${a ? html`<dt>Shard</dt><dd>${a.shardId ?? '—'}</dd>
             <dt>Queue</dt><dd>${a.queued}</dd>
-            <dt>Turns</dt><dd>${count(a.turns)}, last ${ago(a.lastTurnAt, d.now)}</dd>
+            <dt>Turns</dt><dd>${count(a.turns)}${a.lastTurnAt ? `, last ${ago(a.lastTurnAt, d.now)}` : ''}</dd>
             <dt>Tokens</dt><dd>${count(a.inputTokens)} in / ${count(a.outputTokens)} out · ${usd(a.costUsd)}</dd>` : ''}
         </dl>
         ${p.human ? '' : html`<a class="button" href="${chatHref(p.matrixId)}">Chat with ${p.firstName}</a>`}
