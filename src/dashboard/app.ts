@@ -34,8 +34,7 @@ export interface DashboardOptions {
 type Env = { Variables: { session: DashboardSession } };
 
 /** Only paths within the dashboard are followed after login, so a crafted link cannot send someone elsewhere. */
-const safeNext = (next: unknown): string =>
-  typeof next === 'string' && /^\/dashboard\/[^/\\]?/.test(next) && !next.startsWith('//') ? next : '/dashboard/';
+const safeNext = (next: unknown): string => (typeof next === 'string' && next.startsWith('/dashboard/') ? next : '/dashboard/');
 
 /**
  * The fleet dashboard, mounted under /dashboard: people sign in with their Matrix password; pages and the JSON API
