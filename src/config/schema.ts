@@ -102,6 +102,16 @@ export const fleetConfigSchema = z.object({
     /** A dashboard session ends this long after its login. */
     sessionTtlMinutes: z.number().int().min(1).max(10_080).default(480),
   }).prefault({}),
+  /** `./fleet connect`: SSM port forwarding through the stack's bastion (region and stack from here or the flags). */
+  connect: z.object({
+    /** The CloudFormation stack whose outputs name the bastion, the homeserver and the command center. */
+    stackName: z.string().min(1).default('OpenClawFleet'),
+    /** Empty: the AWS SDK's own choice (AWS_REGION, AWS_PROFILE's region), never a region written into the code. */
+    region: z.string().default(''),
+    /** Local ports the two tunnels listen on. */
+    homeserverPort: port.default(6167),
+    commandCenterPort: port.default(8080),
+  }).prefault({}),
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }).default({ level: 'info' }),
 });
 

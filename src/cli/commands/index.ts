@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { registerBenchCommand } from '../../bench/command.ts';
+import { registerAdminCommand } from './admin.ts';
+import { registerConnectCommands } from './connect.ts';
 import { registerOrgCommands } from './org.ts';
 import { registerPlacementCommands } from './placement.ts';
 import { registerProvisionCommand } from './provision.ts';
@@ -12,7 +14,9 @@ export function registerCommands(program: Command): void {
   registerTestCommand(program);
   registerOrgCommands(program);
   registerPlacementCommands(program);
+  registerAdminCommand(program);
   registerProvisionCommand(program);
   registerRegistrationCommand(program);
   registerBenchCommand(program);
+  registerConnectCommands(program);
 }
