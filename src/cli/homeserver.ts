@@ -36,7 +36,7 @@ export async function startHomeserver(ctx: FleetContext, org: OrgDirectory): Pro
   });
   await synapse.start();
   const password = process.env.FLEET_CEO_PASSWORD ?? randomBytes(12).toString('base64url');
-  const { created } = await synapse.registerUser(ceo.matrixId.slice(1).split(':')[0]!, password, true);
+  const { created } = await synapse.registerUser(ceo.localpart, password, true, ceo.name);
   return {
     url: synapse.url,
     ceo: { userId: ceo.matrixId, ...(created && !process.env.FLEET_CEO_PASSWORD ? { password } : {}) },

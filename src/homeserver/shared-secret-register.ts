@@ -13,6 +13,8 @@ export async function registerWithSharedSecret(opts: {
   localpart: string;
   password: string;
   admin?: boolean;
+  /** Set at creation ("Morgan Blake" rather than the bare localpart in clients); not part of the MAC. */
+  displayName?: string;
 }): Promise<RegisterResult> {
   const endpoint = `${opts.homeserverUrl.replace(/\/$/, '')}/_synapse/admin/v1/register`;
   const userId = `@${opts.localpart}:${opts.serverName}`;
@@ -26,7 +28,8 @@ export async function registerWithSharedSecret(opts: {
   const res = await fetch(endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ nonce, username: opts.localpart, password: opts.password, admin, mac }),
+    body: JSON.stringify({ nonce, username: opts.localpart, password: opts.password, admin, mac,
+      ...(opts.displayName ? { displayname: opts.displayName } : {}) }),
     signal: AbortSignal.timeout(30_000),
   });
   if (res.ok) return { userId, created: true };

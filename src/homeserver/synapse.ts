@@ -93,9 +93,10 @@ export class LocalSynapse {
     rmSync(this.instanceDir, { recursive: true, force: true });
   }
 
-  registerUser(localpart: string, password: string, admin = false): Promise<RegisterResult> {
+  registerUser(localpart: string, password: string, admin = false, displayName?: string): Promise<RegisterResult> {
     return registerWithSharedSecret({
       homeserverUrl: this.url, serverName: this.opts.serverName, sharedSecret: this.sharedSecret(), localpart, password, admin,
+      ...(displayName ? { displayName } : {}),
     });
   }
 

@@ -70,6 +70,7 @@ export function registerRunCommands(program: Command): void {
         ...routerTuning(ctx),
         scaleShards: (count) => driver.scale(count),
         live: liveAgents(ctx, org),
+        admins: ctx.config.org.admins,
       });
       const link = await router.verifyLink();
       if (!link.ok) console.error(`warning: the homeserver cannot reach the router: ${link.explanation}`);
@@ -121,10 +122,16 @@ export function registerRunCommands(program: Command): void {
         ...routerTuning(ctx),
         ...(shards.scale ? { scaleShards: shards.scale } : {}),
         live: liveAgents(ctx, org),
+        admins: ctx.config.org.admins,
       });
       await router.verifyLink();
+      // Production serves the command center from the router's process too (compose, the private load balancer).
+      const web = config.web.enabled
+        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org, view: router.view, homeserverUrl: config.homeserver.url })
+        : undefined;
       await stopOnSignal(async () => {
         shards.close();
+        await web?.close();
         await router.close();
       });
     });
