@@ -237,6 +237,21 @@ describe('agent host', () => {
     expect(outcomes[second.id]).toMatchObject({ state: 'released', reply: null });
   });
 
+  it('joins an encrypted room it was invited to and says once that it cannot read it', async () => {
+    const { h, sent } = host(async () => 'unused');
+    const invite = (eventId: string): Delivery => ({
+      id: `invite:${vp.matrixId}:${eventId}`, kind: 'invite', agentId: vp.matrixId, roomId: '!secret:x', room: { isDirect: true },
+      event: { event_id: eventId, room_id: '!secret:x', sender: ceo.matrixId, type: 'm.room.member', state_key: vp.matrixId,
+        content: { membership: 'invite' }, unsigned: { invite_room_state: [{ type: 'm.room.encryption', state_key: '', content: {} }] } },
+    });
+    h.accept([invite('$i1')]);
+    h.accept([invite('$i2')]); // invited again later: same notice, same transaction id, so the homeserver keeps one
+    await h.idle();
+    expect(sent.map((s) => s.content.msgtype)).toEqual(['m.notice', 'm.notice']);
+    expect(String(sent[0]!.content.body)).toMatch(/encrypted/);
+    expect(new Set(sent.map((s) => s.txnId)).size).toBe(1);
+  });
+
   it('a delivery given back with a paid reply is posted by its next shard without a model call', async () => {
     const { h, sent, calls } = host(async () => 'should not run');
     h.accept([message(vp.matrixId, ceo.matrixId, { body: 'x' }, { reply: 'paid for elsewhere' })]);
