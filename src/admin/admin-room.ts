@@ -6,27 +6,38 @@ import type { OrgDirectory } from '../org/directory.ts';
 import type { RoomEvent } from '../router/mentions.ts';
 import { describeError } from '../matrix/errors.ts';
 import { withMatrixRetry } from '../matrix/retry.ts';
+import type { Answer } from './answer.ts';
 import { runAdminCommand, type AdminContext } from './commands.ts';
+import { roleOf } from './permissions.ts';
 
 export const ADMIN_ROOM_LOCALPART = 'fleet-admin';
 
 /** How often the room's alias is looked up again while it does not exist (before `./fleet provision`). */
 const LOOKUP_EVERY_MS = 15_000;
+/** Power levels read from the homeserver are trusted this long (changes seen in the room apply at once). */
+const POWER_LEVELS_TTL_MS = 30_000;
+
+type PowerLevels = { users?: Record<string, number>; users_default?: number };
 
 interface AdminRoomOptions {
   bridge: Bridge;
   org: OrgDirectory;
   ctx: AdminContext;
+  /** config org.admins (matrix ids): admins besides the CEO. */
+  admins?: readonly string[];
   log: Logger;
   /** Resolves #fleet-admin to a room id, undefined while it does not exist. Default: the directory API, as the bot. */
   resolveRoom?: () => Promise<string | undefined>;
-  /** Sends the answer as the bot. Default: PUT /send with a transaction id derived from the command's event. */
-  answer?: (roomId: string, eventId: string, text: string) => Promise<void>;
+  /** Sends an event as the bot (the answer, the reaction). Default: PUT /send with the given transaction id. */
+  send?: (roomId: string, type: string, content: Record<string, unknown>, txnId: string) => Promise<void>;
+  /** The room's m.room.power_levels content. Default: read as the bot. */
+  powerLevels?: (roomId: string) => Promise<PowerLevels | undefined>;
 }
 
 /**
- * The #fleet-admin room: humans of the org type commands, the appservice bot answers with notices. The room is found
- * by its alias (created by `./fleet provision`); until it exists, nothing here runs.
+ * The #fleet-admin room: people type commands, the appservice bot answers with notices (plain body and HTML tables)
+ * and reacts ✅ or ⛔ on the command. Who may do what is permissions.ts; anyone else who speaks here is refused. The
+ * room is found by its alias (created by `./fleet provision`); until it exists, nothing here runs.
  *
  * `handle` decides at once whether an event is a command and never waits for it: commands run one at a time on the
  * room's own queue, so a slow `scale` or `usage` never holds up the delivery of other events.
@@ -37,9 +48,12 @@ export class AdminRoom {
   private lookup: Promise<void> | undefined;
   private readonly o: AdminRoomOptions;
   private readonly queue = new PQueue({ concurrency: 1 });
+  private readonly admins: ReadonlySet<string>;
+  private power: { levels: PowerLevels; at: number } | undefined;
 
   constructor(opts: AdminRoomOptions) {
     this.o = opts;
+    this.admins = new Set(opts.admins ?? []);
     this.refreshRoomId();
   }
 
@@ -58,7 +72,9 @@ export class AdminRoom {
 
   private commandOf(event: RoomEvent): string | undefined {
     this.learnFromAliasEvent(event);
-    if (event.type !== 'm.room.message' || !this.o.org.isHuman(event.sender)) return undefined;
+    this.learnPowerLevels(event);
+    // Agents may sit in the room and talk; they are never operators, and never refused (no loops with the bot).
+    if (event.type !== 'm.room.message' || this.o.org.isAgent(event.sender)) return undefined;
     const content = event.content;
     if (typeof content !== 'object' || content === null) return undefined;
     const { msgtype, body, 'm.relates_to': relatesTo } = content as { msgtype?: unknown; body?: unknown; 'm.relates_to'?: { rel_type?: unknown } };
@@ -70,20 +86,57 @@ export class AdminRoom {
   private async run(event: RoomEvent, command: string): Promise<void> {
     const name = command.trim().split(/\s+/)[0];
     try {
-      const answer = await runAdminCommand(command, this.o.ctx);
-      await (this.o.answer ?? this.sendNotice.bind(this))(event.room_id, event.event_id, answer);
-      this.o.log.info({ sender: event.sender, command: name }, 'admin command answered');
+      const role = roleOf(this.o.org, this.admins, event.sender, await this.powerOf(event));
+      const answer = await runAdminCommand(command, this.o.ctx, { id: event.sender, role });
+      await this.reply(event, answer);
+      this.o.log.info({ sender: event.sender, role, command: name, ok: answer.ok }, 'admin command answered');
     } catch (err) {
       this.o.log.warn({ sender: event.sender, command: name, err: describeError(err) }, 'admin command could not be answered');
     }
   }
 
-  private async sendNotice(roomId: string, eventId: string, text: string): Promise<void> {
-    const txn = txnId('admin', eventId);
+  private async reply(event: RoomEvent, answer: Answer): Promise<void> {
+    const send = this.o.send ?? this.sendAsBot.bind(this);
+    await send(event.room_id, 'm.room.message', {
+      msgtype: 'm.notice', body: answer.text, format: 'org.matrix.custom.html', formatted_body: answer.html,
+      'm.relates_to': { 'm.in_reply_to': { event_id: event.event_id } },
+    }, txnId('admin', event.event_id));
+    await send(event.room_id, 'm.reaction', {
+      'm.relates_to': { rel_type: 'm.annotation', event_id: event.event_id, key: answer.ok ? '✅' : '⛔' },
+    }, txnId('admin-reaction', event.event_id));
+  }
+
+  private async sendAsBot(roomId: string, type: string, content: Record<string, unknown>, txn: string): Promise<void> {
     const client = this.o.bridge.getBot().getClient();
     await withMatrixRetry(() => client.doRequest('PUT',
-      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, null,
-      { msgtype: 'm.notice', body: text, 'm.relates_to': { 'm.in_reply_to': { event_id: eventId } } }));
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${type}/${txn}`, null, content));
+  }
+
+  /** The sender's power in the room, read only when it could make a difference (a human of the org, not an admin yet). */
+  private async powerOf(event: RoomEvent): Promise<number | undefined> {
+    const person = this.o.org.get(event.sender);
+    if (!person?.human || person.reportsTo === null || this.admins.has(event.sender)) return undefined;
+    if (!this.power || Date.now() - this.power.at > POWER_LEVELS_TTL_MS) {
+      try {
+        const levels = await (this.o.powerLevels ?? this.readPowerLevels.bind(this))(event.room_id);
+        this.power = { levels: levels ?? {}, at: Date.now() };
+      } catch (err) {
+        this.o.log.warn({ err: describeError(err) }, 'could not read the power levels of #fleet-admin; treating the sender as a reader');
+        return undefined;
+      }
+    }
+    const { users = {}, users_default: fallback = 0 } = this.power.levels;
+    return users[event.sender] ?? fallback;
+  }
+
+  private async readPowerLevels(roomId: string): Promise<PowerLevels | undefined> {
+    return await this.o.bridge.getBot().getClient().getRoomStateEvent(roomId, 'm.room.power_levels', '') as PowerLevels | undefined;
+  }
+
+  private learnPowerLevels(event: RoomEvent): void {
+    if (event.type === 'm.room.power_levels' && event.state_key === '' && event.room_id === this.roomId && typeof event.content === 'object' && event.content !== null) {
+      this.power = { levels: event.content as PowerLevels, at: Date.now() };
+    }
   }
 
   /**

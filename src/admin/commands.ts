@@ -1,107 +1,101 @@
-import { Command, CommanderError } from 'commander';
-import type { OrgDirectory } from '../org/directory.ts';
-import type { ParkedEvent } from '../router/inbox.ts';
-import { placeAgent } from '../protocol/placement.ts';
+import { answer, refuse, type Answer } from './answer.ts';
+import { agentCommands } from './commands/agents.ts';
+import { fleetCommands } from './commands/fleet.ts';
+import { inboxCommands } from './commands/inbox.ts';
+import { orgCommands } from './commands/org.ts';
+import type { AdminContext, Caller, Category, CommandSpec } from './context.ts';
+import { withoutSecrets } from './format.ts';
 
-/** What admin commands may look at and change; the router supplies it. */
-export interface AdminContext {
-  org: OrgDirectory;
-  shards(): Array<{ shardId: string; url: string; unfinished: number }>;
-  inbox(): { pending: number; done: number; failed: number };
-  /** Events parked after their last failed attempt, oldest first (Inbox.parked). */
-  parked(limit: number): ParkedEvent[];
-  /** Queues parked events again (Inbox.replay, then wake the dispatcher); returns how many. */
-  replay(target: number | 'all'): number;
-  /** Absent when the router does not manage its shards. */
-  scale?: (count: number) => Promise<void>;
-  /** Token use per agent across live shards, biggest spenders first. */
-  usage(): Promise<Array<{ agentId: string; model: string; inputTokens: number; outputTokens: number; costUsd: number }>>;
+export type { AdminContext, Caller } from './context.ts';
+
+/** Where `./fleet admin` posts {command} with the fleet secret; answers {ok, text, html}. */
+export const ADMIN_COMMAND_PATH = '/_fleet/v1/admin/command';
+
+const CATEGORIES: readonly Category[] = ['Fleet', 'Agents', 'Inbox', 'Org', 'Audit'];
+
+const helpCommand: CommandSpec = {
+  name: 'help', category: 'Org', args: '[command]', changes: false, summary: 'the commands by category, or one command',
+  run: (_ctx, { args }) => help(args[0]),
+};
+
+export const COMMANDS: readonly CommandSpec[] = [helpCommand, ...fleetCommands, ...agentCommands, ...inboxCommands, ...orgCommands];
+const byName = new Map(COMMANDS.map((c) => [c.name, c]));
+
+const synopsis = (c: CommandSpec) => `${c.name}${c.args ? ` ${c.args}` : ''}`;
+
+function help(name?: string): Answer {
+  if (name !== undefined) {
+    const c = byName.get(name.toLowerCase());
+    if (!c) return unknown(name);
+    return answer([`${synopsis(c)}\n${c.summary}.\n${c.changes ? 'Admins only (the CEO, org.admins, power level ≥ 50 here).' : 'Any human of the org.'}`]);
+  }
+  return answer([
+    'Fleet admin commands: type them as plain messages in this room ("help <command>" for one). ✎ marks those that change the fleet (admins only). Tables take --page N.',
+    ...CATEGORIES.map((cat) => ({
+      headers: [cat, ''], rows: COMMANDS.filter((c) => c.category === cat).map((c) => [`${c.changes ? '✎ ' : ''}${synopsis(c)}`, c.summary]),
+    })),
+  ]);
 }
 
-const HELP = [
-  'Fleet admin commands (type them as plain messages in this room):',
-  '  help                 this list',
-  '  status               shards, their unfinished work, and the router inbox',
-  '  where <agent>        which shard hosts an agent (name, localpart or matrix id)',
-  '  scale <n>            run n shards (live; agents move by rendezvous placement)',
-  '  usage                token use and estimated cost of the biggest spenders',
-  '  parked               events that failed every attempt: seq, room, sender, attempts, last error',
-  '  replay <seq>|all     route parked events again',
-  '  who <query>          search the people directory',
-].join('\n');
+function unknown(name: string): Answer {
+  const near = suggestion(name.toLowerCase());
+  return refuse(`Unknown command "${name}".${near ? ` Did you mean "${near}"?` : ''} Send "help" for the list.`);
+}
 
-const PARKED_SHOWN = 20;
-const oneLine = (s: string): string => { const t = s.replace(/\s+/g, ' '); return t.length > 160 ? `${t.slice(0, 159)}…` : t; };
+/** The closest command name within two edits (commander's rule of thumb), if any. */
+function suggestion(word: string): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const c of COMMANDS) {
+    const d = editDistance(word, c.name);
+    if (d <= Math.min(2, Math.floor(c.name.length / 2)) && (!best || d < best.d)) best = { name: c.name, d };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance; command names are short, so the plain two-row version is enough. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** `--page N` anywhere among the words; the rest are the command and its arguments. */
+function splitPage(words: string[]): { words: string[]; page: number } {
+  const at = words.indexOf('--page');
+  if (at < 0) return { words, page: 1 };
+  const page = Number(words[at + 1]);
+  return { words: [...words.slice(0, at), ...words.slice(at + 2)], page: Number.isInteger(page) && page > 0 ? page : 1 };
+}
 
 /**
- * Runs one admin command and returns the text to answer with. Unknown input gets a pointer to `help` (as mautrix
- * management rooms do); internal errors are reported briefly, never with stack traces or secrets.
+ * Runs one admin command for a caller and records it in the audit log. Strangers and readers asking for a change
+ * are refused before anything runs; unknown input points to `help` with a suggestion (as mautrix management rooms
+ * do); internal errors are reported briefly, never with stack traces or secrets.
  */
-export async function runAdminCommand(input: string, ctx: AdminContext): Promise<string> {
-  const words = input.trim().replace(/^!/, '').split(/\s+/).filter(Boolean);
-  if (words.length === 0) return HELP;
-  let out = '';
-  const program = new Command()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => { out += s; }, writeErr: (s) => { out += s; } })
-    .showSuggestionAfterError();
-  program.command('help').action(() => { out = HELP; });
-  program.command('status').action(() => {
-    const shards = ctx.shards();
-    const inbox = ctx.inbox();
-    out = [
-      `${shards.length} live shard(s):`,
-      ...shards.map((s) => `  ${s.shardId}  ${s.url}  unfinished: ${s.unfinished}`),
-      `inbox: ${inbox.pending} pending, ${inbox.done} done, ${inbox.failed} failed`,
-    ].join('\n');
-  });
-  program.command('where').argument('<agent...>').action((agent: string[]) => {
-    const person = ctx.org.resolve(agent.join(' '));
-    if (!person) out = `Nobody matches "${agent.join(' ')}".`;
-    else if (person.human) out = `${person.name} is human: no shard hosts them.`;
-    else out = `${person.name} (${person.matrixId}) is on ${placeAgent(person.matrixId, ctx.shards().map((s) => s.shardId)) ?? 'no live shard'}.`;
-  });
-  program.command('scale').argument('<count>').action(async (raw: string) => {
-    const count = Number(raw);
-    if (!Number.isInteger(count) || count < 1 || count > 1000) out = 'scale needs a whole number of shards between 1 and 1000.';
-    else if (!ctx.scale) out = 'This router does not manage its shards (shards.driver); scale them where they run.';
-    else {
-      await ctx.scale(count);
-      out = `Scaling to ${count} shard(s); new shards join placement when they first heartbeat.`;
+export async function runAdminCommand(input: string, ctx: AdminContext, caller: Caller): Promise<Answer> {
+  const { words, page } = splitPage(input.trim().replace(/^!/, '').split(/\s+/).filter(Boolean));
+  const name = (words[0] ?? 'help').toLowerCase();
+  const command = input.trim() || 'help';
+  const spec = byName.get(name);
+  let result: Answer;
+  if (caller.role === 'stranger') {
+    result = refuse('Only the humans of the org may use this room; nothing was done.');
+  } else if (!spec) {
+    result = unknown(words[0] ?? '');
+  } else if (spec.changes && caller.role !== 'admin') {
+    result = refuse(`"${spec.name}" changes the fleet: only admins (the CEO, org.admins, power level ≥ 50 here) may run it. Nothing was done.`);
+  } else {
+    try {
+      result = await spec.run(ctx, { args: words.slice(1), caller, page });
+    } catch (err) {
+      result = refuse(`That command failed: ${withoutSecrets((err as Error).message)}`);
     }
-  });
-  program.command('usage').action(async () => {
-    const rows = (await ctx.usage()).slice(0, 10);
-    out = rows.length === 0 ? 'No model usage recorded yet.' : ['Top spenders:', ...rows.map((r) =>
-      `  ${r.agentId}  ${r.model}  in ${r.inputTokens} / out ${r.outputTokens} tokens  ~$${r.costUsd.toFixed(4)}`)].join('\n');
-  });
-  program.command('parked').action(() => {
-    const rows = ctx.parked(PARKED_SHOWN + 1);
-    out = rows.length === 0 ? 'No parked events.' : [
-      `Parked events (oldest first; "replay <seq>" or "replay all"):`,
-      ...rows.slice(0, PARKED_SHOWN).map((r) =>
-        `  #${r.seq}  ${r.roomId}  from ${r.sender}  ${r.attempts} attempt(s)  ${oneLine(r.lastError ?? 'no error recorded')}`),
-      ...(rows.length > PARKED_SHOWN ? [`  … and more; replay these first or use "replay all".`] : []),
-    ].join('\n');
-  });
-  program.command('replay').argument('<seq|all>').action((raw: string) => {
-    const target = raw === 'all' ? 'all' : Number(raw.replace(/^#/, ''));
-    if (target !== 'all' && (!Number.isInteger(target) || target < 1)) {
-      out = 'replay needs the number of a parked event (see "parked") or "all".';
-      return;
-    }
-    const n = ctx.replay(target);
-    out = n === 0 ? (target === 'all' ? 'No parked events.' : `#${target} is not parked.`) : `Queued ${n} event(s) again.`;
-  });
-  program.command('who').argument('<query...>').action((q: string[]) => {
-    const found = ctx.org.search(q.join(' '), 10);
-    out = found.length === 0 ? 'Nobody found.' : found.map((p) => `${p.name} — ${p.title}, ${p.department} (${p.matrixId})`).join('\n');
-  });
-  try {
-    await program.parseAsync(words, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return `${out.trim() || err.message}\nUnknown command or arguments; send "help" for the list.`;
-    return `That command failed: ${(err as Error).message}`;
   }
-  return out.trim();
+  const refused = caller.role === 'stranger' || (spec?.changes === true && caller.role !== 'admin');
+  ctx.audit.record(caller.id, command, result.ok ? 'ok' : refused ? 'refused' : 'failed', result.ok ? undefined : result.text.split('\n')[0]);
+  return result;
 }

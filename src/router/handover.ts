@@ -18,6 +18,8 @@ export interface HandoverOptions {
    */
   startGraceMs: number;
   batchSize?: number;
+  /** Agents an operator paused: their deliveries wait in the outbox, unhanded, until they are resumed. */
+  isPaused?: (agentId: string) => boolean;
 }
 
 /**
@@ -34,7 +36,7 @@ export class Handover {
   private readonly timer: NodeJS.Timeout;
 
   constructor(opts: HandoverOptions) {
-    this.o = { batchSize: 200, ...opts };
+    this.o = { batchSize: 200, isPaused: () => false, ...opts };
     this.timer = setInterval(() => this.kick(), 1000);
     this.timer.unref();
   }
@@ -69,7 +71,7 @@ export class Handover {
     if (placement.shardIds.length === 0) return byShard;
     const claimed = this.o.claims.claimedDeliveries(now);
     for (const d of this.o.outbox.open()) {
-      if (claimed.has(d.id)) continue;
+      if (claimed.has(d.id) || this.o.isPaused(d.agentId)) continue;
       const owner = placement.shardFor(d.agentId);
       if (!owner || owner === d.holder) continue;
       const list = byShard.get(owner) ?? [];

@@ -4,6 +4,7 @@ import {
   bearerMatches, CLAIMS_PATH, COMPLETIONS_PATH, HEARTBEAT_PATH, ROUTER_STATUS_PATH, SCALE_PATH, shardToken,
   type ClaimRequest, type CompletionReport, type HeartbeatAnswer, type ShardAnnouncement,
 } from '../protocol/wire.ts';
+import { ADMIN_COMMAND_PATH } from '../admin/commands.ts';
 import type { Claims } from './claims.ts';
 import type { Outbox } from './outbox.ts';
 import type { ShardRegistry } from './shard-registry.ts';
@@ -19,6 +20,8 @@ export interface InternalApiOptions {
   /** Told about each finished invite (the agent has joined the room), before its row is gone. */
   onJoined?: (delivery: { agentId: string; roomId: string; inviteEventId: string }) => void;
   scaleShards?: (count: number) => Promise<void>;
+  /** `./fleet admin <command>`: runs a #fleet-admin command as an admin (the caller holds the fleet secret). */
+  runAdminCommand?: (command: string) => Promise<{ ok: boolean; text: string; html: string }>;
   /**
    * Hosts a shard may announce besides the address its heartbeat comes from (e.g. a load balancer name). The
    * router calls whatever url a shard announces, so an announcement is bound to the caller's own address.
@@ -136,6 +139,20 @@ export function installInternalApi(app: Express, o: InternalApiOptions): void {
       () => res.send({ ok: true, shards: o.registry.list().map((s) => s.shardId) }),
       (err: Error) => res.status(500).send({ errcode: 'M_UNKNOWN', error: err.message }),
     );
+  });
+
+  app.post(ADMIN_COMMAND_PATH, (req, res) => {
+    if (!operator(req, res)) return;
+    const command = (req.body as { command?: unknown })?.command;
+    if (typeof command !== 'string' || command.length > 2000) {
+      bad(res, 'expected {command: string}');
+      return;
+    }
+    if (!o.runAdminCommand) {
+      res.status(501).send({ errcode: 'M_UNRECOGNIZED', error: 'this router has no admin commands' });
+      return;
+    }
+    o.runAdminCommand(command).then((answer) => res.send(answer), (err: Error) => res.status(500).send({ errcode: 'M_UNKNOWN', error: err.message }));
   });
 
   // Anonymous callers learn that the router is alive, nothing about the fleet.

@@ -7,12 +7,15 @@ import { NOT_AN_EMPLOYEE } from '../matrix/library-logs.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { AdminRoom } from '../admin/admin-room.ts';
+import { AuditLog } from '../admin/audit.ts';
+import { runAdminCommand } from '../admin/commands.ts';
 import { shardToken, type Delivery } from '../protocol/wire.ts';
 import { DurableAppService } from './appservice-listener.ts';
 import { catchUpAfterJoin } from './catch-up.ts';
 import { Claims } from './claims.ts';
+import { OperatorControls, watchDrains } from './controls.ts';
 import { Dispatcher } from './dispatcher.ts';
-import { createFleetView, fetchShardStatus } from './fleet-view-source.ts';
+import { createFleetView } from './fleet-view-source.ts';
 import type { FleetView } from './fleet-view.ts';
 import { Handover } from './handover.ts';
 import { pingHomeserver, type PingResult } from './homeserver-ping.ts';
@@ -52,6 +55,8 @@ export interface RouterOptions {
   live?: ReadonlySet<string>;
   /** Whatever runs the shards (local processes, ECS); lets `./fleet scale N` change their number live. */
   scaleShards?: (count: number) => Promise<void>;
+  /** config org.admins: humans besides the CEO who may change the fleet from #fleet-admin. */
+  admins?: readonly string[];
 }
 
 export interface RunningRouter {
@@ -81,9 +86,16 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const claims = new Claims(db, outbox, registry, opts.claimTtlMs ?? 60_000);
   const tokenFor = (shardId: string) => shardToken(opts.shardSecret, shardId);
   const { org } = opts;
+  // Operator state (#fleet-admin): paused agents, who is staffed, draining shards; `live` is shared, changed in place.
+  const controls = new OperatorControls({
+    db, agents: org.agents().map((p) => p.matrixId), ...(opts.live ? { baseLive: opts.live } : {}),
+    onDraining: (ids) => registry.exclude(ids),
+    onResumed: () => handover.kick(),
+  });
+  registry.exclude(controls.draining());
 
   let agents!: AgentMatrix;
-  const notStaffed = new NotStaffed({ db, org, live: opts.live, send: (agentId, roomId, content, txnId) =>
+  const notStaffed = new NotStaffed({ db, org, live: controls.live, send: (agentId, roomId, content, txnId) =>
     agents.send(agentId, roomId, content, txnId) });
   let provisioner!: UserProvisioner;
   let bridge!: Bridge;
@@ -133,24 +145,33 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const handover = new Handover({
     outbox, claims, registry, tokenFor, log: log.child({ component: 'handover' }),
     startGraceMs: 2 * (opts.heartbeatMs ?? 2000) + 1000,
+    isPaused: (agentId) => controls.isPaused(agentId),
   });
-  const view = createFleetView({ org, registry, outbox, inbox, tokenFor, ...(opts.live ? { live: opts.live } : {}) });
-  const admin = new AdminRoom({
-    bridge, org, log: log.child({ component: 'admin' }),
-    ctx: {
-      org,
-      shards: () => registry.list().map((s) => ({ shardId: s.shardId, url: s.url, unfinished: outbox.countsByHolder()[s.shardId] ?? 0 })),
-      inbox: () => inbox.counts(),
-      parked: (limit) => inbox.parked(limit),
-      replay: (target) => {
-        const n = inbox.replay(target);
-        dispatcher.kick();
-        return n;
-      },
-      ...(opts.scaleShards ? { scale: opts.scaleShards } : {}),
-      usage: () => usageAcrossShards(registry, tokenFor),
+  const view = createFleetView({ org, registry, outbox, inbox, tokenFor, live: controls.live });
+  // Only the highest-numbered shard can be stopped through the driver (it runs shard-0 … shard-(n-1)).
+  const stopShard = opts.scaleShards && (async (shardId: string) => {
+    const top = registry.list().length - 1;
+    if (shardId !== `shard-${top}`) return false;
+    await opts.scaleShards!(top);
+    return true;
+  });
+  const stopDrains = watchDrains({
+    controls, log: log.child({ component: 'drain' }), unfinished: (id) => outbox.countsByHolder()[id] ?? 0,
+    isLive: (id) => registry.isLive(id), ...(stopShard ? { stop: stopShard } : {}),
+  });
+  const adminCtx = {
+    org, view, controls, audit: new AuditLog(db),
+    parked: (limit: number) => inbox.parked(limit),
+    replay: (target: number | 'all') => {
+      const n = inbox.replay(target);
+      dispatcher.kick();
+      return n;
     },
-  });
+    waiting: (agentId: string) => outbox.open().filter((d) => d.agentId === agentId).length,
+    ...(opts.scaleShards ? { scale: opts.scaleShards } : {}),
+    canStop: (shardId: string) => stopShard !== undefined && shardId === `shard-${registry.list().length - 1}`,
+  };
+  const admin = new AdminRoom({ bridge, org, log: log.child({ component: 'admin' }), ctx: adminCtx, ...(opts.admins ? { admins: opts.admins } : {}) });
 
   // Bridge.onEvent runs the bridge's own checks and our controller, and returns what the controller resolved.
   // It is typed private but documented as returning the request's promise; it is how we await routing per event.
@@ -178,6 +199,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
         .catch((err: Error) => log.warn({ roomId, agentId, err: err.message }, 'could not catch up on a room after a join'));
     },
     ...(opts.scaleShards ? { scaleShards: opts.scaleShards } : {}),
+    runAdminCommand: (command) => runAdminCommand(command, adminCtx, { id: 'cli', role: 'admin' }),
     ...(opts.allowedShardHosts ? { extraShardHosts: opts.allowedShardHosts } : {}),
   });
   listener.installErrorHandler();
@@ -219,6 +241,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     verifyLink: () => pingHomeserver({ homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log }),
     async close() {
       clearInterval(pruneTimer);
+      stopDrains();
       await dispatcher.stop();
       await admin.idle();
       await notStaffed.idle();
@@ -238,12 +261,4 @@ async function processGone(url: string): Promise<boolean> {
   } catch (err) {
     return (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
   }
-}
-
-type UsageRow = { agentId: string; model: string; inputTokens: number; outputTokens: number; costUsd: number };
-
-/** Each shard keeps its own usage table; the admin view merges their top spenders. */
-async function usageAcrossShards(registry: ShardRegistry, tokenFor: (shardId: string) => string): Promise<UsageRow[]> {
-  const rows = await Promise.all(registry.list().map(async (s) => (await fetchShardStatus(s.url, tokenFor(s.shardId)))?.topUsage ?? []));
-  return rows.flat().sort((a, b) => b.costUsd - a.costUsd || (b.inputTokens + b.outputTokens) - (a.inputTokens + a.outputTokens));
 }

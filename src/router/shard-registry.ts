@@ -20,6 +20,8 @@ export class ShardRegistry extends EventEmitter<{ change: [Placement]; restarted
   private readonly newest = new Map<string, number>();
   private readonly restartCounts = new Map<string, number>();
   private placement = new Placement([]);
+  /** Shards an operator is draining (controls.ts): live, finishing their turns, but placed no agents. */
+  private excluded: ReadonlySet<string> = new Set();
   private readonly timer: NodeJS.Timeout;
   private readonly deadAfterMs: number;
 
@@ -83,6 +85,12 @@ export class ShardRegistry extends EventEmitter<{ change: [Placement]; restarted
     return [...this.shards.values()].sort((a, b) => a.shardId.localeCompare(b.shardId));
   }
 
+  /** Leaves these shards out of placement from now on, so their agents move to the others. */
+  exclude(shardIds: ReadonlySet<string>): void {
+    this.excluded = new Set(shardIds);
+    this.recompute();
+  }
+
   close(): void {
     clearInterval(this.timer);
   }
@@ -102,7 +110,7 @@ export class ShardRegistry extends EventEmitter<{ change: [Placement]; restarted
   }
 
   private recompute(): void {
-    this.placement = new Placement([...this.shards.keys()]);
+    this.placement = new Placement([...this.shards.keys()].filter((id) => !this.excluded.has(id)));
     this.emit('change', this.placement);
   }
 }

@@ -71,6 +71,16 @@ const migrations: Migration[] = [
     CREATE INDEX claims_delivery ON claims (delivery_id);
   `),
   (db) => db.exec(`
+    -- Operator controls from #fleet-admin and ./fleet admin (controls.ts): they outlive a router restart.
+    CREATE TABLE paused_agents (agent_id TEXT PRIMARY KEY, by TEXT NOT NULL, at INTEGER NOT NULL);
+    -- Overrides of config agents.live: staffed 1 adds an agent to the live set, 0 takes it out.
+    CREATE TABLE staffing_overrides (agent_id TEXT PRIMARY KEY, staffed INTEGER NOT NULL, by TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE TABLE draining_shards (shard_id TEXT PRIMARY KEY, by TEXT NOT NULL, at INTEGER NOT NULL);
+    -- Every admin command: who, when, what, and how it ended (audit [n]).
+    CREATE TABLE admin_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, sender TEXT NOT NULL,
+      command TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')), detail TEXT);
+  `),
+  (db) => db.exec(`
     -- Senders of recent messages, per room: a reply names an event of its own room, never one elsewhere.
     DROP TABLE event_senders;
     CREATE TABLE event_senders (room_id TEXT NOT NULL, event_id TEXT NOT NULL, sender TEXT NOT NULL, at INTEGER NOT NULL,

@@ -8,7 +8,7 @@ import { generateOrg } from '../../src/org/generator.ts';
 import { OrgDirectory } from '../../src/org/directory.ts';
 import { OpenAICompatibleProvider, startScriptedModelServer, type ScriptedModelServer } from '../../src/providers/index.ts';
 import type { RouterRegistration } from '../../src/matrix/registration.ts';
-import { startRouter, type RunningRouter } from '../../src/router/router.ts';
+import { startRouter, type RouterOptions, type RunningRouter } from '../../src/router/router.ts';
 import { buildRegistration, toLoadedRegistration } from '../../src/matrix/registration.ts';
 import { startShard, type RunningShard } from '../../src/shard/shard.ts';
 import { shardToken } from '../../src/protocol/wire.ts';
@@ -18,8 +18,9 @@ import { freePort } from './ports.ts';
 /** The human CEO of every test fleet; all integration files share one Synapse, hence one password. */
 export const CEO = { name: 'Morgan Blake', localpart: 'morgan.blake', password: 'ceo-test-password-1' };
 
-export function testOrg(domain: string): OrgDirectory {
-  return new OrgDirectory(generateOrg({ domain, ceo: CEO }), domain);
+/** The generated org; `humans` (localparts) turns those employees into humans, as config org.humans does. */
+export function testOrg(domain: string, humans: readonly string[] = []): OrgDirectory {
+  return new OrgDirectory(generateOrg({ domain, ceo: CEO }).map((p) => (humans.includes(p.localpart) ? { ...p, human: true } : p)), domain);
 }
 
 export function testRegistration(hs: TestHomeserver): RouterRegistration {
@@ -67,11 +68,15 @@ export interface TestFleetOptions {
   shardHomeserverUrl?: string;
   /** Delay of every scripted model answer, to catch a turn in the middle. */
   modelLatencyMs?: number;
+  /** Employees (localparts) who are humans in this fleet's org besides the CEO. */
+  humans?: readonly string[];
+  /** Router options a test sets itself (admins, a shard driver). */
+  router?: Pick<RouterOptions, 'admins' | 'scaleShards'>;
 }
 
 export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestFleet> {
   const hs = testHomeserver();
-  const org = testOrg(hs.serverName);
+  const org = testOrg(hs.serverName, opts.humans);
   const registration = testRegistration(hs);
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fleet-test-'));
   const shardSecret = 'test-shard-secret-0123456789abcdef';
@@ -82,6 +87,7 @@ export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestF
     org, registration, homeserverUrl: hs.url, shardSecret, dbPath: join(dataDir, 'router.sqlite'),
     host: '127.0.0.1', port, deadShardAfterMs: opts.deadShardAfterMs ?? 3000, heartbeatMs: 500,
     ...(opts.claimTtlMs ? { claimTtlMs: opts.claimTtlMs } : {}),
+    ...opts.router,
   };
   const router = await startRouter(routerOptions);
   await hs.attachBackend(routerUrl);

@@ -1,0 +1,32 @@
+import { answer, refuse } from '../answer.ts';
+import type { CommandSpec } from '../context.ts';
+import { count, oneLine } from '../format.ts';
+
+/** who (the directory) and audit (what operators did). */
+export const orgCommands: CommandSpec[] = [
+  {
+    name: 'who', category: 'Org', args: '<query>', changes: false,
+    summary: 'search the people directory (name, localpart, title, team, department)',
+    run(ctx, { args, page }) {
+      if (args.length === 0) return refuse('who needs something to search for, e.g. "who platform engineer".');
+      const found = ctx.org.search(args.join(' '), 200);
+      if (found.length === 0) return answer(['Nobody found.']);
+      return answer([{ headers: ['name', 'title', 'department', 'matrix id', 'agent'], page,
+        rows: found.map((p) => [p.name, p.title, p.department, p.matrixId, p.human ? 'human' : ctx.controls.isLive(p.matrixId) ? 'live' : 'not staffed']) }]);
+    },
+  },
+  {
+    name: 'audit', category: 'Audit', args: '[n]', changes: false,
+    summary: 'the last n (default 20) admin commands: who, when, what, outcome',
+    run(ctx, { args, page }) {
+      const n = args[0] === undefined ? 20 : count(args[0], 1000);
+      if (n === undefined) return refuse('audit takes a number of entries between 1 and 1000.');
+      const rows = ctx.audit.recent(n);
+      if (rows.length === 0) return answer(['No admin command recorded yet.']);
+      return answer([`Last ${rows.length} admin command(s), newest first:`, {
+        headers: ['when', 'who', 'command', 'outcome'], page,
+        rows: rows.map((r) => [new Date(r.at).toISOString().slice(0, 19), r.sender, oneLine(r.command, 80), r.detail ? `${r.outcome}: ${oneLine(r.detail, 80)}` : r.outcome]),
+      }]);
+    },
+  },
+];

@@ -1,0 +1,48 @@
+import type { OrgDirectory } from '../org/directory.ts';
+import type { OperatorControls } from '../router/controls.ts';
+import type { FleetView } from '../router/fleet-view.ts';
+import type { ParkedEvent } from '../router/inbox.ts';
+import type { Answer } from './answer.ts';
+import type { AuditLog } from './audit.ts';
+import type { Role } from './permissions.ts';
+
+/** What admin commands may look at and change; the router supplies it. */
+export interface AdminContext {
+  org: OrgDirectory;
+  /** Shards, agents and their turns, as the dashboard sees them. */
+  view: FleetView;
+  /** Paused agents, who is staffed, draining shards. */
+  controls: OperatorControls;
+  audit: AuditLog;
+  /** Events parked after their last failed attempt, oldest first (Inbox.parked). */
+  parked(limit: number): ParkedEvent[];
+  /** Queues parked events again (Inbox.replay, then wake the dispatcher); returns how many. */
+  replay(target: number | 'all'): number;
+  /** Deliveries for an agent in the router's outbox not finished yet (including those held while it is paused). */
+  waiting(agentId: string): number;
+  /** Absent when the router does not manage its shards. */
+  scale?: (count: number) => Promise<void>;
+  /** Whether a drained shard will be stopped through the shard driver (else it must be stopped where it runs). */
+  canStop?: (shardId: string) => boolean;
+}
+
+export interface Caller {
+  /** A matrix id, or `cli` for `./fleet admin` (the fleet secret). */
+  id: string;
+  role: Role;
+}
+
+export type Category = 'Fleet' | 'Agents' | 'Inbox' | 'Org' | 'Audit';
+
+export interface Invocation { args: string[]; caller: Caller; page: number }
+
+export interface CommandSpec {
+  name: string;
+  category: Category;
+  /** Argument synopsis for help, e.g. `<who> [n]`. */
+  args: string;
+  summary: string;
+  /** Changes the fleet: admins only. Every human of the org may run the others. */
+  changes: boolean;
+  run(ctx: AdminContext, call: Invocation): Promise<Answer> | Answer;
+}
