@@ -1,4 +1,5 @@
-import { pino, type Level, type Logger } from 'pino';
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 /** Keys whose values never reach a log line, at any depth (compared without case, `_` or `-`). */
 const SECRET_KEYS = new Set(['astoken', 'hstoken', 'password', 'secret', 'shardsecret', 'accesstoken', 'authorization',
@@ -49,14 +50,36 @@ export function loggerOptions(): pino.LoggerOptions {
   };
 }
 
+export type LogFormat = 'pretty' | 'json';
+
 /**
- * The one process-wide logger. It writes JSON lines to stderr: stdout belongs to commands' output
+ * A person at a terminal reads coloured single lines; anything else (a pipe, a file, ECS, CloudWatch) gets JSON lines
+ * a machine can parse. FLEET_LOG_FORMAT=json|pretty overrides the guess (`./fleet up 2>&1 | jq` wants json).
+ */
+export function logFormat(stderrIsTTY: boolean, env: NodeJS.ProcessEnv = process.env): LogFormat {
+  const asked = env.FLEET_LOG_FORMAT;
+  if (asked === 'json' || asked === 'pretty') return asked;
+  return stderrIsTTY && !env.CI ? 'pretty' : 'json';
+}
+
+/** Where the process logger writes: stderr, as JSON or through pino-pretty (in this thread: nothing is lost on exit). */
+export function logDestination(format: LogFormat): DestinationStream {
+  if (format === 'json') return pino.destination({ fd: 2, sync: false });
+  return pinoPretty({
+    destination: 2, sync: true, colorize: true, singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component,shardId',
+    messageFormat: '{if component}[{component}] {end}{if shardId}({shardId}) {end}{msg}',
+  });
+}
+
+/**
+ * The one process-wide logger. It writes JSON lines to stderr (pretty lines on a terminal, see logFormat): stdout belongs to commands' output
  * (`./fleet org list --json | jq` must stay parseable). Components take a child: `logger.child({ component: 'router' })`.
  * Secrets are redacted by key name as a second line of defence; the first is never passing them to a log call.
  * The level starts from FLEET_LOG_LEVEL; `setLogLevel` applies `log.level` from config once it is loaded, and child
  * loggers follow (they inherit the level unless given their own).
  */
-export const logger: Logger = pino(loggerOptions(), pino.destination({ fd: 2, sync: false }));
+export const logger: Logger = pino(loggerOptions(), logDestination(logFormat(process.stderr.isTTY === true)));
 
 /** Applies `log.level` from config; FLEET_LOG_LEVEL, when set, still overrides it. */
 export function setLogLevel(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): void {

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import { routerMetrics } from '../metrics/metrics.ts';
 import type { Inbox, InboxItem } from './inbox.ts';
 import { isRetryable } from './retryable.ts';
 
@@ -92,6 +93,7 @@ export class Dispatcher {
         await this.o.processEvent(item);
         this.o.inbox.markDone(item.seq);
         this.waiting.delete(item.seq);
+        routerMetrics.eventsProcessed.inc({ outcome: 'routed' });
         progressed = true;
       } catch (err) {
         progressed = this.failed(item, err) || progressed;
@@ -109,6 +111,7 @@ export class Dispatcher {
     const w = this.waiting.get(item.seq) ?? { attempts: 0, nextAt: now, firstAt: now, roomId: item.event.room_id };
     w.attempts++;
     const park = retryable ? now - w.firstAt >= this.o.retryHorizonMs : w.attempts >= this.o.maxPermanentAttempts;
+    routerMetrics.eventsProcessed.inc({ outcome: park ? 'parked' : 'retry' });
     if (park) {
       this.waiting.delete(item.seq);
       this.o.inbox.markFailed(item.seq, message, 0);

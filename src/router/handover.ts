@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import { routerMetrics } from '../metrics/metrics.ts';
 import type { Delivery } from '../protocol/wire.ts';
 import type { Claims } from './claims.ts';
 import type { Outbox, OpenDelivery } from './outbox.ts';
@@ -97,9 +98,12 @@ export class Handover {
         await deliverToShard(url, this.o.tokenFor(shardId), deliveries);
         this.backoff.delete(shardId);
         const moved = work.filter((w) => w.holder !== null).length;
+        routerMetrics.deliveriesHanded.inc({ from: 'new' }, ids.length - moved);
+        routerMetrics.deliveriesHanded.inc({ from: 'moved' }, moved);
         if (moved > 0) this.o.log.info({ shardId, moved }, 'handed work of another shard to the agents\' shard');
       } catch (err) {
         this.o.outbox.assign(ids, null, previous);
+        routerMetrics.handoverFailures.inc({ shard: shardId });
         const ms = Math.min(10_000, (wait?.ms ?? 100) * 2);
         this.backoff.set(shardId, { until: Date.now() + ms, ms });
         this.o.log.warn({ shardId, deliveries: ids.length, retryInMs: ms, err: (err as Error).message }, 'could not hand work to shard; will retry');

@@ -9,13 +9,54 @@ const EXPLAIN: Record<string, string> = {
   M_UNKNOWN_TOKEN: 'the homeserver does not know our as_token: register the appservice with it (see README) and restart it',
 };
 
-export interface PingResult { ok: boolean; durationMs?: number; errcode?: string; explanation?: string }
+export interface PingResult { ok: boolean; durationMs?: number; errcode?: string; explanation?: string; attempts?: number }
+
+export interface PingOptions {
+  homeserverUrl: string;
+  appserviceId: string;
+  asToken: string;
+  log: Logger;
+  /** Tries before the link is called broken. Default 5. */
+  attempts?: number;
+  /** Wait before the second try; doubles after each. Default 1000 (1+2+4+8 s: ~15 s in all). */
+  firstRetryMs?: number;
+}
+
+/**
+ * Failures that fix themselves within seconds of a start: the homeserver is not up yet, or still backs off from
+ * the router it could not reach while it was down (Synapse marks an appservice down and retries on a timer).
+ * A wrong token or url does not heal by waiting, and is reported at once.
+ */
+const TRANSIENT = new Set([undefined, 'M_CONNECTION_FAILED', 'M_CONNECTION_TIMEOUT', 'M_UNKNOWN']);
 
 /**
  * Asks the homeserver to ping us (MSC2659, spec v1.7). A broken link (wrong url, wrong token, homeserver that never
  * loaded the registration) shows up at start-up with a clear reason instead of as silence when the first user writes.
+ * Right after a router restart the homeserver may not reach us for a few seconds, so a transient failure is tried
+ * again with back-off before the link is called broken.
  */
-export async function pingHomeserver(opts: { homeserverUrl: string; appserviceId: string; asToken: string; log: Logger }): Promise<PingResult> {
+export async function pingHomeserver(opts: PingOptions): Promise<PingResult> {
+  const attempts = Math.max(1, opts.attempts ?? 5);
+  let wait = opts.firstRetryMs ?? 1000;
+  for (let attempt = 1; ; attempt++, wait *= 2) {
+    const result = await pingOnce(opts);
+    const last = attempt >= attempts;
+    if (result.ok || result.errcode === 'M_UNRECOGNIZED' || !TRANSIENT.has(result.errcode) || last) {
+      report(opts, result, attempt);
+      return { ...result, attempts: attempt };
+    }
+    opts.log.info({ attempt, retryInMs: wait, errcode: result.errcode }, `homeserver ping failed (${result.explanation}); trying again`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+function report(opts: PingOptions, r: PingResult, attempts: number): void {
+  if (r.ok) opts.log.info({ durationMs: r.durationMs, attempts }, 'homeserver ↔ router link verified by ping');
+  else if (r.errcode === 'M_UNRECOGNIZED') opts.log.warn('homeserver does not support the appservice ping (spec v1.7); link not verified');
+  else opts.log.error({ errcode: r.errcode, attempts }, `homeserver ↔ router link broken: ${r.explanation}`);
+}
+
+async function pingOnce(opts: PingOptions): Promise<PingResult> {
   const url = `${opts.homeserverUrl.replace(/\/$/, '')}/_matrix/client/v1/appservice/${encodeURIComponent(opts.appserviceId)}/ping`;
   try {
     const res = await fetch(url, {
@@ -25,20 +66,13 @@ export async function pingHomeserver(opts: { homeserverUrl: string; appserviceId
       signal: AbortSignal.timeout(30_000),
     });
     const body = (await res.json().catch(() => ({}))) as { duration_ms?: number; errcode?: string; error?: string };
-    if (res.ok) {
-      opts.log.info({ durationMs: body.duration_ms }, 'homeserver ↔ router link verified by ping');
-      return { ok: true, durationMs: body.duration_ms };
-    }
+    if (res.ok) return { ok: true, ...(body.duration_ms !== undefined ? { durationMs: body.duration_ms } : {}) };
     if (res.status === 404 || body.errcode === 'M_UNRECOGNIZED') {
-      opts.log.warn('homeserver does not support the appservice ping (spec v1.7); link not verified');
       return { ok: false, errcode: 'M_UNRECOGNIZED', explanation: 'ping not supported by this homeserver' };
     }
-    const explanation = EXPLAIN[body.errcode ?? ''] ?? body.error ?? `HTTP ${res.status}`;
-    opts.log.error({ errcode: body.errcode, status: res.status, detail: body.error }, `homeserver ↔ router link broken: ${explanation}`);
-    return { ok: false, errcode: body.errcode, explanation };
+    const errcode = body.errcode ?? (res.status >= 500 ? 'M_UNKNOWN' : `HTTP_${res.status}`);
+    return { ok: false, errcode, explanation: EXPLAIN[errcode] ?? body.error ?? `HTTP ${res.status}` };
   } catch (err) {
-    const explanation = `homeserver at ${opts.homeserverUrl} unreachable: ${(err as Error).message}`;
-    opts.log.error(explanation);
-    return { ok: false, explanation };
+    return { ok: false, explanation: `homeserver at ${opts.homeserverUrl} unreachable: ${(err as Error).message}` };
   }
 }

@@ -4,6 +4,7 @@ import {
   bearerMatches, CLAIMS_PATH, COMPLETIONS_PATH, HEARTBEAT_PATH, ROUTER_STATUS_PATH, SCALE_PATH, shardToken,
   type ClaimRequest, type CompletionReport, type HeartbeatAnswer, type ShardAnnouncement,
 } from '../protocol/wire.ts';
+import { METRICS_PATH, metricsHandler, routerMetrics, routerRegistry } from '../metrics/metrics.ts';
 import { ADMIN_COMMAND_PATH } from '../admin/commands.ts';
 import type { Claims } from './claims.ts';
 import type { Outbox } from './outbox.ts';
@@ -77,7 +78,9 @@ export function installInternalApi(app: Express, o: InternalApiOptions): void {
       bad(res, 'expected {shardId, startedAt, deliveryId}');
       return;
     }
-    res.send(o.claims.claim({ shardId: c.shardId, startedAt: c.startedAt, deliveryId: c.deliveryId }));
+    const answer = o.claims.claim({ shardId: c.shardId, startedAt: c.startedAt, deliveryId: c.deliveryId });
+    routerMetrics.claims.inc({ result: answer.granted ? 'granted' : answer.reason });
+    res.send(answer);
   });
 
   app.post(COMPLETIONS_PATH, (req, res) => {
@@ -92,11 +95,12 @@ export function installInternalApi(app: Express, o: InternalApiOptions): void {
         if (o.outbox.get(d.id)?.holder === r.shardId) o.onJoined({ agentId: d.agentId, roomId: d.roomId, inviteEventId: d.event.event_id });
       }
     }
-    o.outbox.complete(r.shardId, r.ids);
+    routerMetrics.deliveriesFinished.inc(o.outbox.complete(r.shardId, r.ids));
     o.claims.release(r.shardId, r.ids);
     if (r.released?.length) {
       const replies = typeof r.replies === 'object' && r.replies !== null ? r.replies : {};
       o.outbox.giveBack(r.shardId, r.released, replies);
+      routerMetrics.deliveriesGivenBack.inc(r.released.length);
       o.claims.release(r.shardId, r.released);
     }
     o.onChange();
@@ -140,6 +144,8 @@ export function installInternalApi(app: Express, o: InternalApiOptions): void {
       (err: Error) => res.status(500).send({ errcode: 'M_UNKNOWN', error: err.message }),
     );
   });
+
+  app.get(METRICS_PATH, metricsHandler(routerRegistry, () => o.fleetSecret));
 
   app.post(ADMIN_COMMAND_PATH, (req, res) => {
     if (!operator(req, res)) return;

@@ -19,6 +19,7 @@ import { createFleetView } from './fleet-view-source.ts';
 import type { FleetView } from './fleet-view.ts';
 import { Handover } from './handover.ts';
 import { pingHomeserver, type PingResult } from './homeserver-ping.ts';
+import { trackRouter } from '../metrics/metrics.ts';
 import { Inbox, type InboxItem } from './inbox.ts';
 import { installInternalApi } from './internal-api.ts';
 import type { RoomEvent, RoutingLimits } from './mentions.ts';
@@ -228,6 +229,10 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const pruneTimer = setInterval(prune, 3600_000);
   pruneTimer.unref();
 
+  const oldestPending = db.prepare(`SELECT MIN(received_at) AS at FROM inbox WHERE state = 'pending'`);
+  trackRouter({ inbox: () => inbox.counts(), outboxByHolder: () => outbox.countsByHolder(), liveShards: () => registry.list().length,
+    oldestPendingAt: () => (oldestPending.get() as { at: number | null }).at ?? undefined });
+
   await bridge.listen(opts.port, opts.host, 511, listener as unknown as AppService);
   dispatcher.start();
 
@@ -242,6 +247,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     async close() {
       clearInterval(pruneTimer);
       stopDrains();
+      trackRouter(undefined);
       await dispatcher.stop();
       await admin.idle();
       await notStaffed.idle();

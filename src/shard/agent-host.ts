@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentRuntime, AgentTurnResult, ConversationRef } from '../agents/runtime.ts';
 import type { Logger } from '../log.ts';
+import { observeTurn } from '../metrics/metrics.ts';
 import { describeError, isRetryable } from '../matrix/errors.ts';
 import { replyTxnId, type AgentMatrix } from '../matrix/agent-actions.ts';
 import type { OrgDirectory } from '../org/directory.ts';
@@ -296,6 +297,7 @@ export class AgentHost {
       inputTokens: result?.usage.inputTokens ?? 0, outputTokens: result?.usage.outputTokens ?? 0, costUsd,
       outcome: !result ? 'apology' : reply ? 'replied' : 'silent', ...(failure ? { error: failure } : {}),
     };
+    observeTurn({ ...row, seconds: row.latencyMs / 1000 });
     this.o.store.saveTurn(stored.seq, reply, result ? {
       agentId: d.agentId, provider: result.provider, model: result.model,
       inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, costUsd,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
+import { shardMetrics } from '../metrics/metrics.ts';
 import { Placement } from '../protocol/placement.ts';
 import {
   CLAIMS_PATH, COMPLETIONS_PATH, HEARTBEAT_PATH,
@@ -88,6 +89,7 @@ export class RouterLink {
         return answer.reason;
       }
       // 'busy' (the agent finishes elsewhere first), 'unknown-shard' (router restarted: our next heartbeat fixes it)
+      shardMetrics.claimWaits.inc({ reason: answer?.reason ?? 'unreachable' });
       if (answer?.reason === 'unknown-shard') await this.beat();
       await sleep(wait, undefined, signal ? { signal } : {});
     }

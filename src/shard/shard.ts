@@ -11,6 +11,7 @@ import type { OrgDirectory } from '../org/directory.ts';
 import type { LoadedRegistration } from '../matrix/registration.ts';
 import { AgentHost, type AgentHostOptions } from './agent-host.ts';
 import { ACTIVITY_PATH, bearerMatches, DELIVERIES_PATH, STATUS_PATH, type Delivery, type ShardStatus } from '../protocol/wire.ts';
+import { METRICS_PATH, metricsHandler, shardRegistry, trackShard } from '../metrics/metrics.ts';
 import { RouterLink } from './router-link.ts';
 import { ShardStore } from './store.ts';
 import { ShardLimits, type LimitsInput } from './limits/index.ts';
@@ -114,6 +115,11 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
     res.send({ accepted: host.accept(deliveries) });
   });
   app.get(STATUS_PATH, routerOnly, (_req, res) => { res.send(status()); });
+  app.get(METRICS_PATH, metricsHandler(shardRegistry, () => opts.shardToken));
+  trackShard(opts.shardId, {
+    warmAgents: () => (runtime as { warmAgents?: () => string[] }).warmAgents?.().length ?? 0,
+    queuedDeliveries: () => store.counts().pending,
+  });
   app.get(ACTIVITY_PATH, routerOnly, (req, res) => {
     const sinceAt = Number(req.query.sinceAt ?? 0) || 0;
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100));
@@ -165,6 +171,7 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
       // Drain, report, then leave: leaving first would have the router re-hand work this process is finishing.
       stopping = true;
       clearInterval(pruneTimer);
+      trackShard(opts.shardId, undefined);
       await host.drain(opts.drainMs ?? 10_000);
       for (let i = 0; i < 5 && !(await link.report()); i++) await new Promise((r) => setTimeout(r, 500));
       await link.leave();

@@ -4,6 +4,7 @@ import {
   ProviderError, type CompletionRequest, type CompletionResult, type ModelProvider,
 } from '../../providers/types.ts';
 import { estimateTokens } from '../../providers/usage.ts';
+import { shardMetrics } from '../../metrics/metrics.ts';
 import { RecentWaits, SlidingWindow, sleep, type WindowEntry } from './window.ts';
 
 export interface RateLimitedProviderOptions {
@@ -112,6 +113,7 @@ export class RateLimitedProvider implements ModelProvider {
             reservation.weight = result.usage.inputTokens + result.usage.outputTokens;
             return result;
           } catch (err) {
+            if (err instanceof ProviderError && err.kind === 'throttled') shardMetrics.providerThrottled.inc({ provider: this.id });
             if (!(err instanceof ProviderError) || err.kind !== 'throttled' || attempt >= this.#maxRetries) throw err;
             // The server refused it, so it did not spend tokens; the retry reserves them again.
             this.#tokens.remove(reservation);
