@@ -13,6 +13,7 @@ import { startHomeserver } from '../homeserver.ts';
 import { costEstimator, createRuntime, startModelService } from '../model.ts';
 import { liveAgents, provision, summary } from './provision.ts';
 import { startCommandCenter } from '../../web/command-center.ts';
+import { stopOnSignal } from '../shutdown.ts';
 
 const log = componentLogger('cli');
 
@@ -95,17 +96,13 @@ export function registerRunCommands(program: Command): void {
         '',
       ].join('\n'));
 
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+      await stopOnSignal(async () => {
+        console.log('stopping… (shards drain first; Ctrl-C again does not skip the homeserver\'s stop)');
+        // Each step is tried even if one before it fails: the local Synapse must never be left running.
+        for (const step of [() => web?.close(), () => driver.stopAll(), () => router.close(), () => model.close(), () => hs.stop()]) {
+          await Promise.resolve().then(step).catch((err: Error) => log.error({ err: err.message }, 'shutdown step failed'));
+        }
       });
-      console.log('stopping…');
-      await web?.close();
-      await driver.stopAll();
-      await router.close();
-      await model.close();
-      await hs.stop();
-      process.exit(0);
     });
 
   program.command('router')
@@ -170,15 +167,6 @@ function routerTuning(ctx: FleetContext) {
     host: router.host, port: router.port, deadShardAfterMs: shards.deadAfterMs, heartbeatMs: shards.heartbeatMs,
     claimTtlMs: shards.claimTtlMs, allowedShardHosts: shards.allowedHosts, routing,
   };
-}
-
-async function stopOnSignal(close: () => Promise<void>): Promise<void> {
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await close();
-  process.exit(0);
 }
 
 async function waitForShards(registry: { list(): unknown[] }, count: number, timeoutMs = 60_000): Promise<void> {
