@@ -5,6 +5,10 @@ export default defineConfig({
     // matrix-js-sdk's MatrixRTC logs through a logger of its own; it says nothing about our behaviour.
     onConsoleLog: (log: string) => !log.includes('[MatrixRTCSession'),
     projects: [
+      // `./fleet test --long` only (it sets FLEET_TEST_LONG): 10,000-case fuzzing and other slow checks.
+      ...(process.env.FLEET_TEST_LONG ? [{
+        test: { name: 'long', include: ['test/long/**/*.test.ts'], fileParallelism: false, testTimeout: 1_800_000, hookTimeout: 600_000 },
+      }] : []),
       {
         test: {
           name: 'unit',

@@ -8,14 +8,18 @@ import { projectRoot } from '../context.ts';
 
 export function registerTestCommand(program: Command): void {
   program.command('test')
-    .description('typecheck, then run the whole test suite (unit + integration against a local Synapse)')
+    .description('typecheck, then run the whole test suite (unit + integration against a local Synapse); --long: the long suite')
     .argument('[vitest-args...]', 'passed to vitest (e.g. a file filter or --project unit)')
+    .option('--long', 'instead: the long suite (test/long: 10,000-case fuzzing of the appservice endpoint and mention detection)')
     .allowUnknownOption()
-    .action((args: string[]) => {
+    .action((args: string[], opts: { long?: boolean }) => {
       const root = projectRoot();
       const require = createRequire(`${root}/package.json`);
+      // The long project exists only when FLEET_TEST_LONG is set (vitest.config.ts): `./fleet test` never runs it.
+      const env = opts.long ? { ...process.env, FLEET_TEST_LONG: '1' } : process.env;
+      if (opts.long) args = ['--project', 'long', ...args];
       const run = (script: string, argv: string[]): number =>
-        spawnSync(process.execPath, [script, ...argv], { cwd: root, stdio: 'inherit' }).status ?? 1;
+        spawnSync(process.execPath, [script, ...argv], { cwd: root, stdio: 'inherit', env }).status ?? 1;
       const tsc = require.resolve('typescript/bin/tsc');
       if (run(tsc, ['-p', 'tsconfig.json']) !== 0) {
         console.error('typecheck failed');
