@@ -23,8 +23,8 @@ export interface ConduitProps {
 
 /**
  * The Conduit homeserver: one Fargate task, RocksDB on EFS, federation and open registration off, reachable as
- * conduit.<namespace>:6167 through Cloud Map. ECS Exec is on so that operators can port-forward to it through
- * Session Manager instead of running the seed's bastion host.
+ * conduit.<namespace>:6167 through Cloud Map. People reach it through the bastion (`./fleet connect`); ECS Exec
+ * stays on for operators who forward to the task itself.
  */
 export class ConduitService extends Construct {
   readonly service: ecs.FargateService;

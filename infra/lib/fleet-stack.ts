@@ -2,7 +2,9 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
-import { ConduitService } from './conduit.ts';
+import { OperatorAccess } from './access.ts';
+import { FleetAlarms } from './alarms.ts';
+import { CONDUIT_PORT, ConduitService } from './conduit.ts';
 import { containerImage } from './image.ts';
 import { FleetNetwork } from './network.ts';
 import type { FleetParams } from './params.ts';
@@ -27,6 +29,8 @@ export class FleetStack extends Stack {
   readonly shards: ShardTasks;
   readonly router: RouterService;
   readonly cluster: ecs.Cluster;
+  readonly access: OperatorAccess;
+  readonly alarms: FleetAlarms;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
@@ -65,6 +69,14 @@ export class FleetStack extends Stack {
     });
     // Conduit must be up before the router registers users and starts shards.
     this.router.service.node.addDependency(this.conduit.service);
+    this.access = new OperatorAccess(this, 'Access', {
+      network: this.network, subnets, routerService: this.router.service, withBastion: p.bastion,
+    });
+    this.alarms = new FleetAlarms(this, 'Alarms', {
+      cluster: this.cluster, shardFamily: this.shards.taskDefinition.family, shardCount: p.shardCount,
+      routerService: this.router.service, conduitService: this.conduit.service, routerLogGroup: this.router.logGroup,
+      email: p.alarmEmail,
+    });
 
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
     new CfnOutput(this, 'ConduitServiceName', { value: this.conduit.service.serviceName });
@@ -74,6 +86,13 @@ export class FleetStack extends Stack {
     new CfnOutput(this, 'HomeserverUrl', { value: this.conduit.url });
     new CfnOutput(this, 'AsTokenSecret', { value: this.secrets.asToken.secretName });
     new CfnOutput(this, 'HsTokenSecret', { value: this.secrets.hsToken.secretName });
+    // What `./fleet connect` reads (src/cli/commands/connect.ts, CONNECT_OUTPUTS).
+    if (this.access.bastion) new CfnOutput(this, 'BastionInstanceId', { value: this.access.bastion.instanceId });
+    new CfnOutput(this, 'HomeserverHost', { value: `conduit.${p.namespace}` });
+    new CfnOutput(this, 'HomeserverPort', { value: String(CONDUIT_PORT) });
+    new CfnOutput(this, 'CommandCenterHost', { value: this.access.loadBalancer.loadBalancerDnsName });
+    new CfnOutput(this, 'CommandCenterPort', { value: '80' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     if (this.secrets.registrationToken) {
       new CfnOutput(this, 'RegistrationTokenSecret', { value: this.secrets.registrationToken.secretName });
     }

@@ -12,6 +12,9 @@ export class FleetNetwork extends Construct {
   readonly conduitSg: ec2.SecurityGroup;
   readonly routerSg: ec2.SecurityGroup;
   readonly shardSg: ec2.SecurityGroup;
+  /** The bastion has no inbound rule at all: Session Manager reaches it through its own outbound connection. */
+  readonly bastionSg: ec2.SecurityGroup;
+  readonly commandCenterLbSg: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, p: FleetParams) {
     super(scope, id);
@@ -31,8 +34,10 @@ export class FleetNetwork extends Construct {
         Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
         Secrets: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
         BedrockRuntime: ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
-        // ECS Exec (port forwarding to Conduit) without NAT.
+        // Session Manager for the bastion (`./fleet connect`) and ECS Exec, without NAT.
+        Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
         SsmMessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+        Ec2Messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
       };
       for (const [name, service] of Object.entries(services)) this.vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true });
     }
@@ -42,11 +47,17 @@ export class FleetNetwork extends Construct {
     this.conduitSg = sg('ConduitSg', 'Conduit homeserver: Matrix client-server API from the router and shards');
     this.routerSg = sg('RouterSg', 'Router: appservice transactions from Conduit, heartbeats from shards');
     this.shardSg = sg('ShardSg', 'Shards: deliveries from the router');
+    this.bastionSg = sg('BastionSg', 'Bastion: no inbound; Session Manager port forwarding to Conduit and the command center');
+    this.commandCenterLbSg = new ec2.SecurityGroup(this, 'CommandCenterLbSg', {
+      vpc: this.vpc, description: 'Command center load balancer (internal): HTTP from the bastion only', allowAllOutbound: false,
+    });
     this.conduitSg.addIngressRule(this.routerSg, ec2.Port.tcp(6167), 'router -> Conduit');
     this.conduitSg.addIngressRule(this.shardSg, ec2.Port.tcp(6167), 'shards -> Conduit (agents act through the appservice)');
     this.routerSg.addIngressRule(this.conduitSg, ec2.Port.tcp(9000), 'Conduit -> router (appservice transactions)');
     this.routerSg.addIngressRule(this.shardSg, ec2.Port.tcp(9000), 'shards -> router (heartbeats)');
     this.shardSg.addIngressRule(this.routerSg, ec2.Port.tcp(9100), 'router -> shards (deliveries)');
+    this.conduitSg.addIngressRule(this.bastionSg, ec2.Port.tcp(6167), 'bastion -> Conduit (./fleet connect: clients, web chat)');
+    this.commandCenterLbSg.addIngressRule(this.bastionSg, ec2.Port.tcp(80), 'bastion -> command center (./fleet connect)');
   }
 
   /** Where tasks run. */

@@ -28,8 +28,16 @@ export const fleetParamsSchema = z.object({
   vpcEndpoints: bool.default(false),
   shardCpu: z.coerce.number({ error: 'must be a whole number' }).int().refine((v) => [256, 512, 1024, 2048, 4096, 8192, 16384].includes(v), 'must be a Fargate cpu size').default(1024),
   shardMemoryMiB: int(512, 122_880).default(4096),
-  /** Run shards on FARGATE_SPOT (a FARGATE base of 1 keeps one shard on on-demand capacity). */
-  spot: bool.default(false),
+  /** Run shards on FARGATE_SPOT (about 70% below on-demand); `onDemandShards` of them stay on FARGATE. */
+  spot: bool.default(true),
+  /** Shards on on-demand capacity whatever Spot does (the base of the capacity provider strategy). */
+  onDemandShards: int(0, 1000).default(1),
+  /** An EC2 instance with no inbound port that `./fleet connect` port-forwards through (Session Manager). */
+  bastion: bool.default(true),
+  /** Local port `./fleet connect` gives the homeserver: the web chat in the browser talks to it there. */
+  connectHomeserverPort: int(1, 65535).default(6167),
+  /** Where CloudWatch alarms are mailed (an SNS subscription to confirm); empty: the topic only. */
+  alarmEmail: z.string().email('must be an e-mail address').optional(),
   /**
    * Lets the first human (the CEO, who becomes Conduit's admin) register with a token from Secrets Manager.
    * Deploy once with it, register, register the appservice, then deploy again without it.

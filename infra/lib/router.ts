@@ -12,6 +12,8 @@ import { SHARD_CONTAINER, type ShardTasks } from './shards.ts';
 import type { FleetStorage } from './storage.ts';
 
 export const ROUTER_PORT = 9000;
+/** The command center (web chat and dashboard), served by the router process beside the fleet view it reads. */
+export const COMMAND_CENTER_PORT = 8080;
 
 export interface RouterProps {
   params: FleetParams;
@@ -36,6 +38,7 @@ export class RouterService extends Construct {
   readonly service: ecs.FargateService;
   readonly url: string;
   readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: RouterProps) {
     super(scope, id);
@@ -48,6 +51,7 @@ export class RouterService extends Construct {
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
     this.grantShardControl(this.taskDefinition.taskRole, props.cluster, shards.taskDefinition);
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
 
     const driverEnv: Record<string, string> = {
       FLEET_SHARDS__DRIVER: 'ecs',
@@ -58,12 +62,7 @@ export class RouterService extends Construct {
       // JSON is YAML, which is how FLEET_* values are parsed: these arrive as lists.
       FLEET_SHARDS__ECS__SUBNETS: stack.toJsonString(props.vpc.selectSubnets(props.subnets).subnetIds),
       FLEET_SHARDS__ECS__SECURITY_GROUPS: stack.toJsonString([props.shardSecurityGroup.securityGroupId]),
-      ...(p.spot ? {
-        FLEET_SHARDS__ECS__CAPACITY_PROVIDER_STRATEGY: JSON.stringify([
-          { capacityProvider: 'FARGATE', base: 1, weight: 0 },
-          { capacityProvider: 'FARGATE_SPOT', weight: 1 },
-        ]),
-      } : {}),
+      ...(p.spot ? { FLEET_SHARDS__ECS__CAPACITY_PROVIDER_STRATEGY: JSON.stringify(shardCapacityStrategy(p)) } : {}),
     };
     const container = this.taskDefinition.addContainer('router', {
       containerName: 'router',
@@ -73,10 +72,17 @@ export class RouterService extends Construct {
         ...fleetEnvironment({ domain: p.domain, homeserverUrl: props.homeserverUrl, routerUrl: this.url }),
         FLEET_ROUTER__HOST: '0.0.0.0',
         FLEET_ROUTER__PORT: String(ROUTER_PORT),
+        FLEET_WEB__ENABLED: 'true',
+        FLEET_WEB__HOST: '0.0.0.0',
+        FLEET_WEB__PORT: String(COMMAND_CENTER_PORT),
+        // The browser reaches Conduit through `./fleet connect`'s tunnel, not by its name inside the VPC.
+        FLEET_WEB__HOMESERVER_URL: `http://localhost:${p.connectHomeserverPort}`,
+        // The web chat is built once into this cache; the image's home is not writable by the fleet user.
+        FLEET_CACHE_DIR: '/workspace/.cache',
         ...driverEnv,
       },
       secrets: props.secrets.routerContainerSecrets(),
-      portMappings: [{ containerPort: ROUTER_PORT, name: 'appservice' }],
+      portMappings: [{ containerPort: ROUTER_PORT, name: 'appservice' }, { containerPort: COMMAND_CENTER_PORT, name: 'command-center' }],
       healthCheck: {
         command: httpHealthCheck(ROUTER_PORT),
         interval: Duration.seconds(15),
@@ -84,10 +90,7 @@ export class RouterService extends Construct {
         retries: 3,
         startPeriod: Duration.seconds(60),
       },
-      logging: ecs.LogDrivers.awsLogs({
-        streamPrefix: 'router',
-        logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
-      }),
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'router', logGroup: this.logGroup }),
     });
     // The router's SQLite (inbox, placement) lives beside the agents' directories.
     props.storage.mount(this.taskDefinition, container, props.storage.workspace, '/workspace', props.securityGroup);
@@ -149,4 +152,15 @@ export class RouterService extends Construct {
     ];
     for (const s of statements) role.addToPrincipalPolicy(s);
   }
+}
+
+/**
+ * Shards on Fargate Spot (about 70% cheaper) with the first `onDemandShards` on on-demand Fargate: ECS fills the
+ * base first, so those shards keep running through a Spot reclaim, and the router replaces reclaimed Spot shards.
+ */
+export function shardCapacityStrategy(p: Pick<FleetParams, 'onDemandShards'>): Array<{ capacityProvider: string; base?: number; weight: number }> {
+  return [
+    { capacityProvider: 'FARGATE', ...(p.onDemandShards > 0 ? { base: p.onDemandShards } : {}), weight: 0 },
+    { capacityProvider: 'FARGATE_SPOT', weight: 1 },
+  ];
 }

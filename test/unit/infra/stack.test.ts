@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CONNECT_OUTPUTS } from '../../../src/cli/commands/connect.ts';
+import { ROUTER_LOG_SIGNALS } from '../../../infra/lib/alarms.ts';
 import { bedrockModelArns } from '../../../infra/lib/bedrock.ts';
 import { FleetStack } from '../../../infra/lib/fleet-stack.ts';
 import { fleetParams } from '../../../infra/lib/params.ts';
@@ -207,7 +209,8 @@ describe('fleet stack: router', () => {
     const into = (port: number) => ingress.filter((r) => r.FromPort === port).map((r) => `${text(r.SourceSecurityGroupId)}`).sort();
     expect(into(9000)).toEqual([expect.stringMatching(/NetworkConduitSg/), expect.stringMatching(/NetworkShardSg/)]);
     expect(into(9100)).toEqual([expect.stringMatching(/NetworkRouterSg/)]);
-    expect(into(6167)).toEqual([expect.stringMatching(/NetworkRouterSg/), expect.stringMatching(/NetworkShardSg/)]);
+    expect(into(6167)).toEqual([expect.stringMatching(/NetworkBastionSg/), expect.stringMatching(/NetworkRouterSg/), expect.stringMatching(/NetworkShardSg/)]);
+    expect(into(8080)).toEqual([expect.stringMatching(/NetworkCommandCenterLbSg/)]);
   });
 });
 
@@ -250,12 +253,19 @@ describe('fleet stack: options', () => {
     }
   });
 
-  it('puts shards on Fargate Spot with an on-demand base when spot=true', () => {
-    const env = envOf(taskDef(synth({ spot: true }), 'RouterTask'));
-    expect(JSON.parse(env.FLEET_SHARDS__ECS__CAPACITY_PROVIDER_STRATEGY!)).toEqual([
+  it('puts shards on Fargate Spot by default, the first onDemandShards on on-demand Fargate', () => {
+    const strategy = (tpl: Template) => envOf(taskDef(tpl, 'RouterTask')).FLEET_SHARDS__ECS__CAPACITY_PROVIDER_STRATEGY;
+    expect(JSON.parse(strategy(t)!)).toEqual([
       { capacityProvider: 'FARGATE', base: 1, weight: 0 },
       { capacityProvider: 'FARGATE_SPOT', weight: 1 },
     ]);
+    expect(JSON.parse(strategy(synth({ onDemandShards: '2' }))!)[0]).toEqual({ capacityProvider: 'FARGATE', base: 2, weight: 0 });
+    expect(JSON.parse(strategy(synth({ onDemandShards: '0' }))!)[0]).toEqual({ capacityProvider: 'FARGATE', weight: 0 });
+    expect(strategy(synth({ spot: 'false' }))).toBeUndefined();
+    // The cluster offers both providers, or RunTask with this strategy fails.
+    t.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayWith(['FARGATE', 'FARGATE_SPOT']),
+    });
   });
 
   it('rejects bad context with a message naming each -c value', () => {
@@ -277,5 +287,123 @@ describe('fleet stack: options', () => {
   it('scopes Bedrock to the foundation model in the stack region when the id is not an inference profile', () => {
     expect(bedrockModelArns('amazon.nova-pro-v1:0', { partition: 'aws', region: 'eu-west-1', account: '1' }))
       .toEqual(['arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-pro-v1:0']);
+  });
+});
+
+describe('fleet stack: operator access (./fleet connect)', () => {
+  it('has no ingress from any address range: every rule names a security group', () => {
+    const inline = resources(t, 'AWS::EC2::SecurityGroup').flatMap(([, sg]) => sg.Properties.SecurityGroupIngress ?? []);
+    const rules = [...inline, ...resources(t, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties)];
+    expect(rules.length).toBeGreaterThan(0);
+    for (const r of rules) {
+      expect(r.CidrIp).toBeUndefined();
+      expect(r.CidrIpv6).toBeUndefined();
+      expect(r.SourceSecurityGroupId).toBeDefined();
+    }
+    for (const [, svc] of resources(t, 'AWS::ECS::Service')) {
+      expect(svc.Properties.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('DISABLED');
+    }
+  });
+
+  it('serves the command center from the router behind an internal load balancer reachable from the bastion only', () => {
+    t.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal', Type: 'application' });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP' });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 8080, TargetType: 'ip', HealthCheckPath: '/config.json' });
+    t.hasResourceProperties('AWS::ECS::Service', {
+      TaskDefinition: { Ref: Match.stringLikeRegexp('^RouterTask') },
+      LoadBalancers: [Match.objectLike({ ContainerName: 'router', ContainerPort: 8080 })],
+    });
+    const ingress = resources(t, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
+    const lbSg = resources(t, 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('NetworkCommandCenterLbSg'))![0];
+    const intoLb = ingress.filter((r) => text(r.GroupId).startsWith(`\${${lbSg}`));
+    expect(intoLb.map((r) => [r.FromPort, text(r.SourceSecurityGroupId)])).toEqual([[80, expect.stringMatching(/NetworkBastionSg/)]]);
+    const env = envOf(taskDef(t, 'RouterTask'));
+    expect(env).toMatchObject({
+      FLEET_WEB__ENABLED: 'true', FLEET_WEB__HOST: '0.0.0.0', FLEET_WEB__PORT: '8080',
+      FLEET_WEB__HOMESERVER_URL: 'http://localhost:6167', FLEET_CACHE_DIR: '/workspace/.cache',
+    });
+  });
+
+  it('has a bastion with no inbound rule, in the private subnets, managed by Session Manager, with IMDSv2', () => {
+    const [[, instance]] = resources(t, 'AWS::EC2::Instance') as [[string, Resource]];
+    expect(text(instance.Properties.SubnetId)).toMatch(/^\$\{NetworkVpctasksSubnet1/);
+    const bastionSg = resources(t, 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('NetworkBastionSg'))!;
+    expect(bastionSg[1].Properties.SecurityGroupIngress).toBeUndefined();
+    const sgId = bastionSg[0];
+    expect(resources(t, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => text(r.Properties.GroupId).startsWith(`\${${sgId}`))).toEqual([]);
+    expect(instance.Properties.SecurityGroupIds.map(text)).toEqual([`\${${sgId}.GroupId}`]);
+    // Only what the SSM agent needs to register and carry sessions: no managed policy, nothing in the fleet.
+    const [roleId, role] = resources(t, 'AWS::IAM::Role').find(([id]) => id.startsWith('AccessBastion'))!;
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(statementsOf(t, roleId).flatMap((st) => [st.Action].flat()).sort())
+      .toEqual(['ec2messages:*', 'ssm:UpdateInstanceInformation', 'ssmmessages:*']);
+    t.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } });
+    expect(synth({ bastion: 'false' }).findResources('AWS::EC2::Instance')).toEqual({});
+  });
+
+  it('outputs what ./fleet connect reads', () => {
+    const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const key of Object.values(CONNECT_OUTPUTS)) expect(outputs[key], key).toBeDefined();
+    expect(text(outputs.BastionInstanceId!.Value)).toMatch(/^\$\{AccessBastion\w+\}$/);
+    expect(outputs.HomeserverHost!.Value).toBe('conduit.fleet.internal');
+    expect(outputs.HomeserverPort!.Value).toBe('6167');
+    expect(text(outputs.CommandCenterHost!.Value)).toMatch(/^\$\{AccessCommandCenterLb\w+\.DNSName\}$/);
+    expect(outputs.CommandCenterPort!.Value).toBe('80');
+  });
+
+  it('adds the Session Manager endpoints when the VPC has no NAT', () => {
+    const tpl = synth({ vpcEndpoints: 'true', natGateways: '0', conduitImage: '111122223333.dkr.ecr.us-east-1.amazonaws.com/conduit:v0.10.12' });
+    const services = resources(tpl, 'AWS::EC2::VPCEndpoint').map(([, e]) => text(e.Properties.ServiceName));
+    for (const svc of ['ssm', 'ssmmessages', 'ec2messages']) expect(services.some((s) => s.endsWith(`.${svc}`)), svc).toBe(true);
+  });
+});
+
+describe('fleet stack: secrets', () => {
+  it('gives the router exactly the three fleet secrets, from Secrets Manager, and no secret in any environment', () => {
+    const secretIds = new Set(resources(t, 'AWS::SecretsManager::Secret').map(([id]) => id));
+    const router = taskDef(t, 'RouterTask').Properties.ContainerDefinitions[0];
+    expect(router.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual(['FLEET_AS_TOKEN', 'FLEET_HS_TOKEN', 'FLEET_SHARD_SECRET']);
+    for (const s of router.Secrets) expect(secretIds.has(s.ValueFrom.Ref)).toBe(true);
+    for (const [, def] of resources(t, 'AWS::ECS::TaskDefinition')) {
+      for (const name of Object.keys(envOf(def))) expect(name).not.toMatch(/TOKEN|SECRET|PASSWORD/);
+    }
+  });
+});
+
+describe('fleet stack: alarms', () => {
+  const alarms = () => resources(t, 'AWS::CloudWatch::Alarm').map(([id, a]) => [id, a.Properties] as const);
+  const alarm = (prefix: string) => alarms().find(([id]) => id.startsWith(`Alarms${prefix}`))![1];
+
+  it('alarms when fewer shard tasks than shardCount run, counting the shard family (not a service), no data included', () => {
+    const a = alarm('ShardsMissing');
+    expect(a).toMatchObject({ Namespace: 'ECS/ContainerInsights', MetricName: 'TaskCount', Threshold: 3,
+      ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
+    const dims = Object.fromEntries(a.Dimensions.map((d: { Name: string; Value: unknown }) => [d.Name, text(d.Value)]));
+    expect(dims).toEqual({ ClusterName: expect.stringMatching(/^\$\{Cluster/), TaskDefinitionFamily: 'OpenClawFleet-shard' });
+    expect(alarm('RouterDown')).toMatchObject({ MetricName: 'RunningTaskCount', Threshold: 1, TreatMissingData: 'breaching' });
+    expect(alarm('ConduitDown')).toMatchObject({ MetricName: 'RunningTaskCount', Threshold: 1 });
+  });
+
+  it('counts the router\'s log lines for replaced shards, failing launches, a stuck inbox and parked events', () => {
+    const routerLogs = resources(t, 'AWS::Logs::LogGroup').find(([id]) => id.startsWith('RouterLogs'))![0];
+    const filters = resources(t, 'AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    expect(filters.map((f) => f.MetricTransformations[0].MetricName).sort())
+      .toEqual(Object.keys(ROUTER_LOG_SIGNALS).sort());
+    for (const f of filters) {
+      expect(f.LogGroupName).toEqual({ Ref: routerLogs });
+      const name = f.MetricTransformations[0].MetricName as keyof typeof ROUTER_LOG_SIGNALS;
+      expect(f.FilterPattern).toBe(`{ $.msg = "${ROUTER_LOG_SIGNALS[name]}" }`);
+    }
+    expect(alarm('InboxStuck')).toMatchObject({ Namespace: 'OpenClawFleet', MetricName: 'EventNotRoutedYet', Statistic: 'Sum' });
+    expect(alarm('ShardsDying')).toMatchObject({ MetricName: 'ShardTaskReplaced', Threshold: 3 });
+  });
+
+  it('sends every alarm to the fleet topic, and mails it when alarmEmail is set', () => {
+    const topic = resources(t, 'AWS::SNS::Topic')[0]![0];
+    expect(alarms().length).toBe(7);
+    for (const [, a] of alarms()) expect(a.AlarmActions).toEqual([{ Ref: topic }]);
+    t.resourceCountIs('AWS::SNS::Subscription', 0);
+    synth({ alarmEmail: 'ops@anycompany.corp' }).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@anycompany.corp' });
   });
 });
