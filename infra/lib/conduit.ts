@@ -34,8 +34,8 @@ export class ConduitService extends Construct {
     super(scope, id);
     const { params: p } = props;
     const task = new ecs.FargateTaskDefinition(this, 'Task', {
-      cpu: 1024,
-      memoryLimitMiB: 2048,
+      cpu: p.conduitCpu,
+      memoryLimitMiB: p.conduitMemoryMiB,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
     const container = task.addContainer('conduit', {

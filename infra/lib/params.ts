@@ -8,6 +8,9 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v 
 const int = (min: number, max: number) =>
   z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(min).max(max);
 
+const fargateCpu = z.coerce.number({ error: 'must be a whole number' }).int()
+  .refine((v) => [256, 512, 1024, 2048, 4096, 8192, 16384].includes(v), 'must be a Fargate cpu size');
+
 export const fleetParamsSchema = z.object({
   /** The Matrix server name: every employee is @first.last:<domain>. Fixed once Conduit has created its database. */
   domain: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a Matrix server name such as anycompany.corp').default('anycompany.corp'),
@@ -26,8 +29,15 @@ export const fleetParamsSchema = z.object({
   natGateways: int(0, 6).default(1),
   /** Interface endpoints for ECR, CloudWatch Logs, Secrets Manager and Bedrock, so that traffic stays in the VPC. */
   vpcEndpoints: bool.default(false),
-  shardCpu: z.coerce.number({ error: 'must be a whole number' }).int().refine((v) => [256, 512, 1024, 2048, 4096, 8192, 16384].includes(v), 'must be a Fargate cpu size').default(1024),
-  shardMemoryMiB: int(512, 122_880).default(4096),
+  /**
+   * Each shard task. docs/benchmarks.md: 1000 hibernated agents in 233 MiB, 32 turns at once without a measurable
+   * rise, ~40 ms of runtime CPU per turn: half a vCPU and 1 GiB leave room for real models' larger contexts.
+   */
+  shardCpu: fargateCpu.default(512),
+  shardMemoryMiB: int(512, 122_880).default(1024),
+  /** Conduit's task: its one RocksDB writer is what a busier fleet waits on (docs/deploy-aws.md, sizing). */
+  conduitCpu: fargateCpu.default(1024),
+  conduitMemoryMiB: int(512, 122_880).default(2048),
   /** Run shards on FARGATE_SPOT (about 70% below on-demand); `onDemandShards` of them stay on FARGATE. */
   spot: bool.default(true),
   /** Shards on on-demand capacity whatever Spot does (the base of the capacity provider strategy). */

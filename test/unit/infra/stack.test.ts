@@ -268,6 +268,14 @@ describe('fleet stack: options', () => {
     });
   });
 
+  it('sizes shards by the benchmarks (0.5 vCPU, 1 GiB) and Conduit by conduitCpu/conduitMemoryMiB', () => {
+    expect(taskDef(t, 'ShardsTask').Properties).toMatchObject({ Cpu: '512', Memory: '1024' });
+    expect(taskDef(t, 'ConduitTask').Properties).toMatchObject({ Cpu: '1024', Memory: '2048' });
+    const big = synth({ conduitCpu: '4096', conduitMemoryMiB: '8192', shardCpu: '1024', shardMemoryMiB: '2048' });
+    expect(taskDef(big, 'ConduitTask').Properties).toMatchObject({ Cpu: '4096', Memory: '8192' });
+    expect(taskDef(big, 'ShardsTask').Properties).toMatchObject({ Cpu: '1024', Memory: '2048' });
+  });
+
   it('rejects bad context with a message naming each -c value', () => {
     let message = '';
     try {
