@@ -5,8 +5,8 @@ import type { Logger } from '../log.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import type { RoomEvent } from '../router/mentions.ts';
 import { describeError } from '../matrix/errors.ts';
-import { withMatrixRetry } from '../matrix/retry.ts';
 import type { Answer } from './answer.ts';
+import { resolveAliasAsBot, sendAsBot } from './bot.ts';
 import { runAdminCommand, type AdminContext } from './commands.ts';
 import { roleOf } from './permissions.ts';
 
@@ -96,7 +96,7 @@ export class AdminRoom {
   }
 
   private async reply(event: RoomEvent, answer: Answer): Promise<void> {
-    const send = this.o.send ?? this.sendAsBot.bind(this);
+    const send = this.o.send ?? ((roomId: string, type: string, content: Record<string, unknown>, txn: string) => sendAsBot(this.o.bridge, roomId, type, content, txn));
     await send(event.room_id, 'm.room.message', {
       msgtype: 'm.notice', body: answer.text, format: 'org.matrix.custom.html', formatted_body: answer.html,
       'm.relates_to': { 'm.in_reply_to': { event_id: event.event_id } },
@@ -104,12 +104,6 @@ export class AdminRoom {
     await send(event.room_id, 'm.reaction', {
       'm.relates_to': { rel_type: 'm.annotation', event_id: event.event_id, key: answer.ok ? '✅' : '⛔' },
     }, txnId('admin-reaction', event.event_id));
-  }
-
-  private async sendAsBot(roomId: string, type: string, content: Record<string, unknown>, txn: string): Promise<void> {
-    const client = this.o.bridge.getBot().getClient();
-    await withMatrixRetry(() => client.doRequest('PUT',
-      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${type}/${txn}`, null, content));
   }
 
   /** The sender's power in the room, read only when it could make a difference (a human of the org, not an admin yet). */
@@ -156,7 +150,7 @@ export class AdminRoom {
   private refreshRoomId(): void {
     if (this.lookup || this.roomId !== undefined || Date.now() - this.lastLookup < LOOKUP_EVERY_MS) return;
     this.lastLookup = Date.now();
-    this.lookup = (this.o.resolveRoom ?? this.resolveByAlias.bind(this))()
+    this.lookup = (this.o.resolveRoom ?? (() => resolveAliasAsBot(this.o.bridge, this.alias())))()
       .then((id) => { this.roomId ??= id; }, (err: unknown) => {
         this.o.log.warn({ err: describeError(err) }, 'could not look up the #fleet-admin room; admin commands wait');
       })
@@ -164,21 +158,5 @@ export class AdminRoom {
         this.lookup = undefined;
         if (this.roomId === undefined) setTimeout(() => this.refreshRoomId(), LOOKUP_EVERY_MS).unref();
       });
-  }
-
-  /**
-   * Plain fetch rather than the bot-sdk: before `./fleet provision` the alias does not exist, and the bot-sdk would
-   * log that expected 404 as an error on every lookup.
-   */
-  private async resolveByAlias(): Promise<string | undefined> {
-    const client = this.o.bridge.getBot().getClient() as unknown as { homeserverUrl: string; accessToken: string };
-    const alias = this.alias();
-    const res = await fetch(new URL(`/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`, client.homeserverUrl), {
-      headers: { authorization: `Bearer ${client.accessToken}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw Object.assign(new Error(`resolving ${alias}: HTTP ${res.status}`), { statusCode: res.status });
-    return ((await res.json()) as { room_id?: string }).room_id;
   }
 }

@@ -22,6 +22,8 @@ export interface AdminContext {
   waiting(agentId: string): number;
   /** Absent when the router does not manage its shards. */
   scale?: (count: number) => Promise<void>;
+  /** Posts a notice to #all-employees as the bot; false when that room does not exist. */
+  broadcast?: (text: string) => Promise<boolean>;
   /** Whether a drained shard will be stopped through the shard driver (else it must be stopped where it runs). */
   canStop?: (shardId: string) => boolean;
 }

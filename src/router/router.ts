@@ -8,6 +8,7 @@ import { UserProvisioner } from '../matrix/provisioning.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { AdminRoom } from '../admin/admin-room.ts';
 import { AuditLog } from '../admin/audit.ts';
+import { broadcaster } from '../admin/bot.ts';
 import { runAdminCommand } from '../admin/commands.ts';
 import { shardToken, type Delivery } from '../protocol/wire.ts';
 import { DurableAppService } from './appservice-listener.ts';
@@ -171,6 +172,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     waiting: (agentId: string) => outbox.open().filter((d) => d.agentId === agentId).length,
     ...(opts.scaleShards ? { scale: opts.scaleShards } : {}),
     canStop: (shardId: string) => stopShard !== undefined && shardId === `shard-${registry.list().length - 1}`,
+    broadcast: broadcaster(bridge, org.domain),
   };
   const admin = new AdminRoom({ bridge, org, log: log.child({ component: 'admin' }), ctx: adminCtx, ...(opts.admins ? { admins: opts.admins } : {}) });
 

@@ -141,6 +141,21 @@ describe('#fleet-admin console on a real homeserver', () => {
     expect((await command(ceo, 'shards')).answer.body).not.toContain('shard-1');
   }, 90_000);
 
+  it('broadcast posts a notice to #all-employees that no agent answers', async () => {
+    const bot = `@${fleet.hs.registration.senderLocalpart}:${serverName}`;
+    const asBot = new AppserviceClient({ homeserverUrl: fleet.hs.url, asToken: fleet.hs.registration.asToken });
+    const { room_id: everyone } = await asBot.request<{ room_id: string }>('POST', '/_matrix/client/v3/createRoom', {
+      asUser: bot, body: { room_alias_name: 'all-employees', preset: 'public_chat' },
+    });
+    await ceo.client.joinRoom(everyone);
+    expect((await command(reader, 'broadcast Not from you')).answer.body).toContain('only admins');
+    expect((await command(ceo, 'broadcast All hands at 3pm')).answer.body).toBe('Posted to #all-employees.');
+    const [notice] = await ceo.waitFor((m) => m.roomId === everyone && m.body === 'All hands at 3pm');
+    expect(notice!.sender).toBe(bot);
+    expect(notice!.content.msgtype).toBe('m.notice');
+    expect(ceo.seen.filter((m) => m.roomId === everyone && m.body === 'Not from you')).toHaveLength(0);
+  });
+
   it('runs the same commands from ./fleet admin against the running router (fleet secret)', async () => {
     const post = (auth: string, command: string) => fetch(`${fleet.routerUrl}${ADMIN_COMMAND_PATH}`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` }, body: JSON.stringify({ command }),

@@ -2,7 +2,7 @@ import { answer, refuse } from '../answer.ts';
 import type { CommandSpec } from '../context.ts';
 import { count, oneLine } from '../format.ts';
 
-/** who (the directory) and audit (what operators did). */
+/** who (the directory), broadcast (to everyone) and audit (what operators did). */
 export const orgCommands: CommandSpec[] = [
   {
     name: 'who', category: 'Org', args: '<query>', changes: false,
@@ -13,6 +13,16 @@ export const orgCommands: CommandSpec[] = [
       if (found.length === 0) return answer(['Nobody found.']);
       return answer([{ headers: ['name', 'title', 'department', 'matrix id', 'agent'], page,
         rows: found.map((p) => [p.name, p.title, p.department, p.matrixId, p.human ? 'human' : ctx.controls.isLive(p.matrixId) ? 'live' : 'not staffed']) }]);
+    },
+  },
+  {
+    name: 'broadcast', category: 'Org', args: '<text>', changes: true,
+    summary: 'post an announcement to #all-employees as a notice (agents do not answer notices)',
+    async run(ctx, { args }) {
+      if (args.length === 0) return refuse('broadcast needs the text to post.');
+      if (!ctx.broadcast) return refuse('This router cannot post to #all-employees.');
+      if (!(await ctx.broadcast(args.join(' ')))) return refuse('#all-employees does not exist yet; run ./fleet provision.');
+      return answer(['Posted to #all-employees.']);
     },
   },
   {

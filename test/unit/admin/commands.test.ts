@@ -124,6 +124,16 @@ describe('admin commands', () => {
     expect([...ctx.controls.draining()]).toEqual([]);
   });
 
+  it('broadcasts to #all-employees for admins only, and says when the room is missing', async () => {
+    const posted: string[] = [];
+    const ctx = adminContext({ broadcast: async (text) => { posted.push(text); return true; } });
+    expect((await run('broadcast The office is closed on Friday.', ctx, reader)).ok).toBe(false);
+    expect((await run('broadcast The office is closed on Friday.', ctx)).text).toBe('Posted to #all-employees.');
+    expect(posted).toEqual(['The office is closed on Friday.']);
+    expect((await run('broadcast hi', adminContext({ broadcast: async () => false }))).text).toContain('does not exist yet');
+    expect((await run('broadcast', ctx)).ok).toBe(false);
+  });
+
   it('pages long tables', async () => {
     const ctx = adminContext();
     const first = await run('who engineer', ctx);
