@@ -9,6 +9,7 @@ import { startAppserviceFront } from '../helpers/appservice-front.ts';
 import type { ProvidedHomeserver } from '../helpers/homeserver.ts';
 import { freePort } from '../helpers/ports.ts';
 import { generateOrg } from '../../src/org/generator.ts';
+import { loadOrg } from '../../src/org/load.ts';
 import { userNamespaceRegex } from '../../src/matrix/registration.ts';
 
 const SERVER_NAME = 'anycompany.corp';
@@ -34,8 +35,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   const domain = SERVER_NAME.replace(/\./g, '\\.');
   // As production: the namespace lists the fleet's users only, so humans' own rooms never reach the appservice.
-  const org = generateOrg({ domain: SERVER_NAME, ceo: { name: 'Morgan Blake', localpart: 'morgan.blake' } });
-  const agentLocalparts = org.filter((p) => !p.human).map((p) => p.localpart);
+  // The suites use two orgs (the generated 1001 and the 40-person fixture) and the harness's own puppets.
+  const agentsOf = (people: ReadonlyArray<{ human: boolean; localpart: string }>) => people.filter((p) => !p.human).map((p) => p.localpart);
+  const agentLocalparts = [
+    ...agentsOf(generateOrg({ domain: SERVER_NAME, ceo: { name: 'Morgan Blake', localpart: 'morgan.blake' } })),
+    ...agentsOf(loadOrg({ domain: SERVER_NAME, ceo: { name: 'Morgan Blake' }, file: join(import.meta.dirname, '..', 'fixtures', 'org-small.yaml') }).all()),
+  ];
   const registrationYaml = stringify({
     id: registration.id,
     url: registration.url,
@@ -43,7 +48,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     hs_token: registration.hsToken,
     sender_localpart: registration.senderLocalpart,
     namespaces: {
-      users: [{ regex: userNamespaceRegex(SERVER_NAME, [...agentLocalparts, registration.senderLocalpart]), exclusive: false }],
+      users: [
+        { regex: userNamespaceRegex(SERVER_NAME, [...agentLocalparts, registration.senderLocalpart]), exclusive: false },
+        // The harness's puppets, and the hire test/integration/provision.test.ts adds to the fixture.
+        { regex: `^@(?:harness-.*|quinn\\.newhire):${domain}$`, exclusive: false },
+      ],
       aliases: [{ regex: `#.*:${domain}`, exclusive: false }],
       rooms: [],
     },
