@@ -94,7 +94,28 @@ export const routerMetrics = {
 export interface ShardSources {
   warmAgents: () => number;
   queuedDeliveries: () => number;
+  /** The rate-limited providers' figures (cli/model.ts limitStats): {id, queued, waitedMsP50, waitedMsMax, pausedUntil?}. */
+  providers?: () => unknown;
 }
+
+interface ProviderFigures { id: string; queued?: number; waitedMsP50?: number; waitedMsMax?: number; pausedUntil?: number }
+const providerFigures = (s: ShardSources): ProviderFigures[] => {
+  const list = s.providers?.();
+  return Array.isArray(list) ? list.filter((p): p is ProviderFigures => typeof (p as ProviderFigures)?.id === 'string') : [];
+};
+/** One gauge per provider figure, over every tracked shard. */
+const providerGauge = (name: string, help: string, pick: (p: ProviderFigures) => number | undefined) => new Gauge({
+  name, help, labelNames: ['shard', 'provider'], ...registers(shardRegistry),
+  collect() {
+    this.reset();
+    for (const [shard, s] of shardSources) {
+      for (const p of providerFigures(s)) {
+        const v = pick(p);
+        if (v !== undefined) this.set({ shard, provider: p.id }, v);
+      }
+    }
+  },
+});
 const shardSources = new Map<string, ShardSources>();
 export function trackShard(shardId: string, sources: ShardSources | undefined): void {
   if (sources) shardSources.set(shardId, sources);
@@ -118,6 +139,11 @@ new Gauge({
   },
 });
 
+providerGauge('fleet_shard_provider_queued_calls', 'Model calls waiting for the provider limiter (slots, rpm/tpm windows, a 429 pause)', (p) => p.queued);
+providerGauge('fleet_shard_provider_wait_p50_seconds', 'Median wait of recent model calls in the provider limiter', (p) => p.waitedMsP50 === undefined ? undefined : p.waitedMsP50 / 1000);
+providerGauge('fleet_shard_provider_wait_max_seconds', 'Longest wait of recent model calls in the provider limiter', (p) => p.waitedMsMax === undefined ? undefined : p.waitedMsMax / 1000);
+providerGauge('fleet_shard_provider_paused', '1 while the provider is paused after a 429 (every agent\'s calls wait), else 0', (p) => (p.pausedUntil ?? 0) > Date.now() ? 1 : 0);
+
 export const shardMetrics = {
   turnSeconds: new Histogram({
     name: 'fleet_shard_turn_duration_seconds', help: 'Agent turns (model calls with tools) from start to reply decided, by outcome',
@@ -139,7 +165,7 @@ export const shardMetrics = {
     name: 'fleet_shard_provider_throttled_total', help: 'Model calls the provider refused with 429 (throttling), by provider',
     labelNames: ['provider'], ...registers(shardRegistry),
   }),
-  claimWaits: new Counter({
+  claimRefusals: new Counter({
     name: 'fleet_shard_claim_refusals_total', help: 'Claims the router refused or could not answer, by reason (busy, unknown-shard, unreachable)',
     labelNames: ['reason'], ...registers(shardRegistry),
   }),

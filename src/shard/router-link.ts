@@ -89,7 +89,7 @@ export class RouterLink {
         return answer.reason;
       }
       // 'busy' (the agent finishes elsewhere first), 'unknown-shard' (router restarted: our next heartbeat fixes it)
-      shardMetrics.claimWaits.inc({ reason: answer?.reason ?? 'unreachable' });
+      shardMetrics.claimRefusals.inc({ reason: answer?.reason ?? 'unreachable' });
       if (answer?.reason === 'unknown-shard') await this.beat();
       await sleep(wait, undefined, signal ? { signal } : {});
     }

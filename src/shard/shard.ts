@@ -119,6 +119,7 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   trackShard(opts.shardId, {
     warmAgents: () => (runtime as { warmAgents?: () => string[] }).warmAgents?.().length ?? 0,
     queuedDeliveries: () => store.counts().pending,
+    providers: () => opts.limitStats?.(),
   });
   app.get(ACTIVITY_PATH, routerOnly, (req, res) => {
     const sinceAt = Number(req.query.sinceAt ?? 0) || 0;

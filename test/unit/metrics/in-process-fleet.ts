@@ -14,6 +14,7 @@ import { OrgDirectory } from '../../../src/org/directory.ts';
 import { OpenAICompatibleProvider, startScriptedModelServer, type ScriptedModelServer } from '../../../src/providers/index.ts';
 import { shardToken } from '../../../src/protocol/wire.ts';
 import { startRouter, type RunningRouter } from '../../../src/router/router.ts';
+import { RateLimitedProvider } from '../../../src/shard/limits/index.ts';
 import { startShard, type RunningShard } from '../../../src/shard/shard.ts';
 import { freePort } from '../../helpers/ports.ts';
 
@@ -96,12 +97,14 @@ export async function startInProcessFleet(): Promise<InProcessFleet> {
     host: '127.0.0.1', port, deadShardAfterMs: 3000, heartbeatMs: 100,
   });
   const model = await startScriptedModelServer({ latencyMs: 0 });
-  const provider = new OpenAICompatibleProvider({ baseUrl: model.url, model: 'scripted', stream: true, timeoutMs: 10_000, retries: 1 });
+  // Behind the limiter every shard puts its providers behind (cli/model.ts), which also owns 429 handling.
+  const provider = new RateLimitedProvider(new OpenAICompatibleProvider({ baseUrl: model.url, model: 'scripted', stream: true, timeoutMs: 10_000, retries: 1 }));
   const token = shardToken(SECRETS.fleetSecret, 'shard-0');
   const shard = await startShard({
     shardId: 'shard-0', org, registration, homeserverUrl: hs.url, routerUrl, shardToken: token,
     dbPath: join(dataDir, 'shard-0.sqlite'), host: '127.0.0.1', port: 0, heartbeatMs: 100,
     runtime: () => new SimpleAgentRuntime(org, () => provider),
+    limitStats: () => [{ id: provider.id, model: provider.model, ...provider.stats() }],
   });
   return {
     org, hs, router, routerUrl, shard, shardToken: token, model, human, agent,

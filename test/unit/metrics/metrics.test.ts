@@ -47,6 +47,8 @@ describe('/metrics on the router and the shard', () => {
     expect(shard.text).toMatch(/^fleet_shard_model_tokens_total\{provider="[^"]+",direction="input"\} [1-9]/m);
     expect(value(shard.text, 'fleet_shard_deliveries_queued{shard="shard-0"}')).toBe(0);
     expect(shard.text).toMatch(/^fleet_shard_warm_agents\{shard="shard-0"\} \d+/m);
+    expect(shard.text).toMatch(/^fleet_shard_provider_queued_calls\{shard="shard-0",provider="[^"]+"\} 0$/m);
+    expect(shard.text).toMatch(/^fleet_shard_provider_paused\{shard="shard-0",provider="[^"]+"\} 0$/m);
   }, 20_000);
 
   it('names no agent and no credential in any sample', async () => {
