@@ -407,6 +407,12 @@ describe('fleet stack: alarms', () => {
     expect(alarm('ShardsDying')).toMatchObject({ MetricName: 'ShardTaskReplaced', Threshold: 3 });
   });
 
+  it('counts log lines the router really writes (a renamed message would silence its alarm)', () => {
+    const source = ['src/cli/commands/run.ts', 'src/shard/drivers/ecs.ts', 'src/router/dispatcher.ts']
+      .map((f) => readFileSync(new URL(`../../../${f}`, import.meta.url), 'utf8')).join('\n');
+    for (const msg of Object.values(ROUTER_LOG_SIGNALS)) expect(source, msg).toContain(`'${msg}'`);
+  });
+
   it('sends every alarm to the fleet topic, and mails it when alarmEmail is set', () => {
     const topic = resources(t, 'AWS::SNS::Topic')[0]![0];
     expect(alarms().length).toBe(7);
