@@ -1,5 +1,7 @@
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/sqlite.ts';
+import type { Claims } from './claims.ts';
+import type { Outbox } from './outbox.ts';
 
 export interface ControlsOptions {
   db: Db;
@@ -9,6 +11,8 @@ export interface ControlsOptions {
   baseLive?: ReadonlySet<string>;
   /** Told when the draining set changes (placement must leave those shards out). */
   onDraining?: (shardIds: ReadonlySet<string>) => void;
+  /** Told when agents are paused: work handed to their shards and not started yet is to come back. */
+  onPaused?: (agentIds: ReadonlySet<string>) => void;
   /** Told when agents are resumed (their held deliveries can be handed now). */
   onResumed?: () => void;
 }
@@ -61,6 +65,7 @@ export class OperatorControls {
     const fresh = agentIds.filter((id) => !this.pausedIds.has(id));
     this.o.db.transaction(() => { for (const id of fresh) this.s.pause.run(id, by, now); })();
     for (const id of fresh) this.pausedIds.add(id);
+    if (fresh.length > 0) this.o.onPaused?.(new Set(fresh));
     return fresh;
   }
 
@@ -105,6 +110,18 @@ export class OperatorControls {
     this.o.onDraining?.(this.drainingIds);
     return true;
   }
+}
+
+/**
+ * On pause: deliveries of these agents handed to a shard but not claimed there yet come back to wait in the outbox,
+ * so a queue on the shard does not go on answering; the shard's claim is then refused ('moved') and it drops them.
+ * A turn under a live claim finishes. Returns how many came back.
+ */
+export function recallUnstarted(outbox: Outbox, claims: Claims, agentIds: ReadonlySet<string>): number {
+  const running = claims.claimedDeliveries();
+  const back = outbox.open().filter((d) => agentIds.has(d.agentId) && d.holder !== null && !running.has(d.id)).map((d) => d.id);
+  outbox.assign(back, null);
+  return back.length;
 }
 
 export interface DrainWatchOptions {

@@ -14,7 +14,7 @@ import { shardToken, type Delivery } from '../protocol/wire.ts';
 import { DurableAppService } from './appservice-listener.ts';
 import { catchUpAfterJoin } from './catch-up.ts';
 import { Claims } from './claims.ts';
-import { OperatorControls, watchDrains } from './controls.ts';
+import { OperatorControls, recallUnstarted, watchDrains } from './controls.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { createFleetView } from './fleet-view-source.ts';
 import type { FleetView } from './fleet-view.ts';
@@ -93,6 +93,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     db, agents: org.agents().map((p) => p.matrixId), ...(opts.live ? { baseLive: opts.live } : {}),
     onDraining: (ids) => registry.exclude(ids),
     onResumed: () => handover.kick(),
+    onPaused: (paused) => { recallUnstarted(outbox, claims, paused); },
   });
   registry.exclude(controls.draining());
 

@@ -44,7 +44,8 @@ describe('#fleet-admin console on a real homeserver', () => {
 
   beforeAll(async () => {
     fleet = await startTestFleet({
-      shards: 2, runtime: 'simple', humans: [readerPerson.localpart],
+      // Every model answer takes a second, so a pause or a drain lands while turns run and others queue behind them.
+      shards: 2, runtime: 'simple', humans: [readerPerson.localpart], modelLatencyMs: 1000,
       // The test's shard driver: scaling down closes the in-process shards above the count (drain-report-leave).
       router: { scaleShards: async (count) => {
         for (const s of fleet.shards.filter((x) => Number(x.shardId.slice('shard-'.length)) >= count)) {
@@ -106,20 +107,25 @@ describe('#fleet-admin console on a real homeserver', () => {
     expect(audit).toMatch(new RegExp(`${reader.userId.replace(/\./g, '\\.')}\\s+pause ${agent.localpart}\\s+refused`));
   });
 
-  it('pause holds an agent\'s replies; resume brings the held reply', async () => {
+  it('pause holds an agent\'s replies, even those queued on its shard; resume brings every held reply once', async () => {
     const agent = fleet.org.agents()[40]!;
     const dm = await ceo.openDm(agent.matrixId);
     const first = await ceo.say(dm, 'Who do you report to?');
     await ceo.waitFor((m) => m.sender === agent.matrixId && repliesTo(first)(m), 30_000);
+    // The second waits on the shard behind the first's turn when the pause arrives: it comes back to the router.
+    const running = await ceo.say(dm, 'First question while busy?');
+    const queued = await ceo.say(dm, 'Second question while busy?');
     expect((await command(ceo, `pause ${agent.localpart}`)).answer.body).toContain('1 agent(s) newly paused');
     const held = await ceo.say(dm, 'Are you there?');
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(ceo.seen.filter(repliesTo(queued))).toHaveLength(0);
     expect(ceo.seen.filter(repliesTo(held))).toHaveLength(0);
-    expect((await command(ceo, `agent ${agent.localpart}`)).answer.body).toContain('waiting in the router: 1');
-    expect((await command(ceo, `resume ${agent.localpart}`)).answer.body).toContain('1 waiting message(s) handed now');
-    await ceo.waitFor((m) => m.sender === agent.matrixId && repliesTo(held)(m), 30_000);
-    expect(ceo.seen.filter(repliesTo(held))).toHaveLength(1);
-  }, 60_000);
+    expect((await command(ceo, `agent ${agent.localpart}`)).answer.body).toContain('state: paused');
+    expect((await command(ceo, `resume ${agent.localpart}`)).answer.body).toMatch(/Resumed 1 agent\(s\).*[1-3] waiting message\(s\) handed now/);
+    for (const id of [running, queued, held]) await ceo.waitFor((m) => m.sender === agent.matrixId && repliesTo(id)(m), 30_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect([running, queued, held].map((id) => ceo.seen.filter(repliesTo(id)).length)).toEqual([1, 1, 1]);
+  }, 90_000);
 
   it('drain moves every agent of a shard, loses no message, and stops the shard through the driver', async () => {
     const onShard1 = fleet.org.agents().filter((a) => placeAgent(a.matrixId, ['shard-0', 'shard-1']) === 'shard-1').slice(0, 3);

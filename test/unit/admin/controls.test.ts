@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logger } from '../../../src/log.ts';
 import { Claims } from '../../../src/router/claims.ts';
-import { OperatorControls, watchDrains } from '../../../src/router/controls.ts';
+import { OperatorControls, recallUnstarted, watchDrains } from '../../../src/router/controls.ts';
 import { Handover } from '../../../src/router/handover.ts';
 import { Outbox } from '../../../src/router/outbox.ts';
 import { ShardRegistry } from '../../../src/router/shard-registry.ts';
@@ -46,6 +46,23 @@ describe('operator controls', () => {
     expect(outbox.open().map((d) => d.agentId)).toEqual(['@a:x', '@b:x']); // nothing lost
     expect(controls.resume(['@a:x', '@c:x'])).toEqual(['@a:x']);
     expect(planned()).toEqual(['@a:x', '@b:x']);
+  });
+
+  it('takes back a paused agent\'s work that its shard has not claimed yet; a running turn stays', () => {
+    const db = openRouterStore(':memory:');
+    const registry = new ShardRegistry(60_000);
+    cleanup.push(() => { registry.close(); db.close(); });
+    const outbox = new Outbox(db);
+    const claims = new Claims(db, outbox, registry, 60_000);
+    registry.heartbeat({ shardId: 's0', url: 'http://127.0.0.1:1', startedAt: 1 });
+    const controls = new OperatorControls({ db, agents: ['@a:x'], onPaused: (paused) => { recallUnstarted(outbox, claims, paused); } });
+    const [running, queued] = [delivery('@a:x', 1), delivery('@a:x', 2)];
+    outbox.add(1, [running, queued]);
+    outbox.assign([running.id, queued.id], 's0');
+    expect(claims.claim({ shardId: 's0', startedAt: 1, deliveryId: running.id })).toMatchObject({ granted: true });
+    controls.pause(['@a:x'], '@ceo:x');
+    expect(outbox.open().map((d) => [d.id, d.holder])).toEqual([[running.id, 's0'], [queued.id, null]]);
+    expect(claims.claim({ shardId: 's0', startedAt: 1, deliveryId: queued.id })).toEqual({ granted: false, reason: 'moved' });
   });
 
   it('changes the live set in place (the not-staffed filter holds the same Set) and persists it with pauses and drains', () => {
