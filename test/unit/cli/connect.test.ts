@@ -3,7 +3,7 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 import { EventEmitter } from 'node:events';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   PORT_FORWARD_DOCUMENT, planConnection, registerConnectCommands, runTunnels, shardTokenLines, startSessionArgs,
@@ -180,6 +180,13 @@ describe('./fleet shard-token and the connect config', () => {
     const connect = program.commands.find((c) => c.name() === 'connect')!;
     expect(connect.options.map((o) => o.long)).toEqual(['--stack', '--region', '--print']);
     expect(program.commands.map((c) => c.name())).toContain('shard-token');
+  });
+
+  it('is a ./fleet command: `connect --help` answers from the real CLI', () => {
+    const out = execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/cli/main.ts', 'connect', '--help'],
+      { cwd: new URL('../../../', import.meta.url), encoding: 'utf8' });
+    expect(out).toMatch(/^Usage: fleet connect \[options\]/);
+    expect(out).toContain('--print');
   });
 
   it('defaults connect.* to the stack name and the local ports, with no region of its own', () => {
