@@ -9,6 +9,8 @@ export function registerAdminCommand(program: Command): void {
     .description('run a #fleet-admin command against the running router (./fleet admin help); exits 1 when it is refused or fails')
     .argument('<command...>', 'the command and its arguments, e.g. pause aaron.phillips')
     .option('--html', 'print the HTML answer instead of the plain text')
+    // The router parses the command's own flags (--page N).
+    .allowUnknownOption()
     .action(async (words: string[], opts: { html?: boolean }) => {
       const ctx = fleetContext();
       const url = new URL(ADMIN_COMMAND_PATH, ctx.config.router.url);
