@@ -14,7 +14,7 @@ export function tidy(value: number): number {
   return Number(value.toFixed(decimals));
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { setTimeout as sleep } from 'node:timers/promises';
 
 /** Runs `worker(i)` for i in [0, count) with at most `concurrency` running at once. */
 export async function runPool(count: number, concurrency: number, worker: (i: number) => Promise<void>): Promise<void> {

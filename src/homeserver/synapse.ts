@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,6 @@ export interface LocalSynapseOptions {
 const READY_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 15_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One Synapse process run from the Debian chroot, bound to 127.0.0.1, with its state in `<root>/srv/<instance>/`

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
 
 interface MatrixLikeError { statusCode?: number; errcode?: string; retryAfterMs?: number; code?: string }
@@ -29,7 +30,7 @@ export async function withMatrixRetry<T>(fn: () => Promise<T>, opts: { retries?:
     signal: opts.signal,
     onFailedAttempt: async ({ error }) => {
       const wait = (error as MatrixLikeError).retryAfterMs;
-      if (wait && wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 60_000)));
+      if (wait && wait > 0) await sleep(Math.min(wait, 60_000));
     },
   });
 }

@@ -3,7 +3,7 @@ import { routerMetrics } from '../metrics/metrics.ts';
 import type { Delivery } from '../protocol/wire.ts';
 import type { Claims } from './claims.ts';
 import type { Outbox, OpenDelivery } from './outbox.ts';
-import { deliverToShard } from './shard-client.ts';
+import { DeliveryError, deliverToShard } from './shard-client.ts';
 import type { ShardRegistry } from './shard-registry.ts';
 
 export interface HandoverOptions {
@@ -104,9 +104,14 @@ export class Handover {
       } catch (err) {
         this.o.outbox.assign(ids, null, previous);
         routerMetrics.handoverFailures.inc({ shard: shardId });
-        const ms = Math.min(10_000, (wait?.ms ?? 100) * 2);
+        // A refusal a retry cannot fix (400: a shard of another version, a malformed delivery) is an operator's
+        // problem: said loudly, retried slowly, never dropped. Unreachable or busy shards are retried quickly.
+        const permanent = err instanceof DeliveryError && !err.retryable;
+        const ms = permanent ? 60_000 : Math.min(10_000, (wait?.ms ?? 100) * 2);
         this.backoff.set(shardId, { until: Date.now() + ms, ms });
-        this.o.log.warn({ shardId, deliveries: ids.length, retryInMs: ms, err: (err as Error).message }, 'could not hand work to shard; will retry');
+        const line = { shardId, deliveries: ids.length, retryInMs: ms, err: (err as Error).message };
+        if (permanent) this.o.log.error(line, 'shard refused the deliveries; check that router and shards run the same version');
+        else this.o.log.warn(line, 'could not hand work to shard; will retry');
       }
     }));
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -174,7 +175,7 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
       clearInterval(pruneTimer);
       trackShard(opts.shardId, undefined);
       await host.drain(opts.drainMs ?? 10_000);
-      for (let i = 0; i < 5 && !(await link.report()); i++) await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 5 && !(await link.report()); i++) await sleep(500);
       await link.leave();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

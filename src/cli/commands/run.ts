@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { startRouter } from '../../router/router.ts';
@@ -173,6 +174,6 @@ async function waitForShards(registry: { list(): unknown[] }, count: number, tim
   const deadline = Date.now() + timeoutMs;
   while (registry.list().length < count) {
     if (Date.now() > deadline) throw new Error(`only ${registry.list().length} of ${count} shards came up within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { estimateUsage } from '../usage.ts';
 import type { CompletionRequest, CompletionResult, ModelProvider, ToolCall } from '../types.ts';
 import type { ScriptRule } from './brain.ts';
@@ -37,7 +38,7 @@ export class ScriptedProvider implements ModelProvider {
 
   async complete(req: CompletionRequest): Promise<CompletionResult> {
     req.signal?.throwIfAborted();
-    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs));
+    if (this.#latencyMs > 0) await sleep(this.#latencyMs);
     req.signal?.throwIfAborted();
     const n = ++this.#calls;
     const reply = this.#book.reply({ messages: req.messages, ...(req.tools ? { tools: req.tools } : {}), ...(req.agentId !== undefined ? { agentId: req.agentId } : {}) });

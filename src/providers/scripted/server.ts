@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * The scripted model behind a real OpenAI-compatible HTTP endpoint, so the fleet exercises exactly the code path it
  * would use against Ollama/vLLM/llama.cpp. Tests in other processes script it through the /_scripted control routes.
@@ -92,7 +93,7 @@ export async function startScriptedModelServer(opts: ScriptedModelServerOptions 
     if (recorded.length > maxRecorded) recorded.splice(0, recorded.length - maxRecorded);
     log.debug({ agentId, n, stream, rule: reply.rule?.id, toolCalls: toolCalls.length }, 'scripted completion');
 
-    if (opts.latencyMs) await new Promise((resolve) => setTimeout(resolve, opts.latencyMs));
+    if (opts.latencyMs) await sleep(opts.latencyMs);
     const openaiUsage = { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
     const base = { id: `chatcmpl-scripted-${n}`, created: Math.floor(Date.now() / 1000), model };
 
