@@ -162,6 +162,21 @@ describe('#fleet-admin console on a real homeserver', () => {
     expect(ceo.seen.filter((m) => m.roomId === everyone && m.body === 'Not from you')).toHaveLength(0);
   });
 
+  it('honours power level ≥ 50 in the room: the human of the org becomes an admin', async () => {
+    const bot = `@${fleet.hs.registration.senderLocalpart}:${serverName}`;
+    const asBot = new AppserviceClient({ homeserverUrl: fleet.hs.url, asToken: fleet.hs.registration.asToken });
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(adminRoom)}/state/m.room.power_levels/`;
+    const levels = await asBot.request<{ users: Record<string, number> }>('GET', path, { asUser: bot });
+    await asBot.request('PUT', path, { asUser: bot, body: { ...levels, users: { ...levels.users, [reader.userId]: 50 } } });
+    const agent = fleet.org.agents()[31]!;
+    for (let i = 0; i < 50; i++) {
+      const { answer } = await command(reader, `pause ${agent.localpart}`);
+      if (answer.body.includes('newly paused')) break;
+      await new Promise((r) => setTimeout(r, 200)); // until the router has seen the new power levels
+    }
+    expect((await command(reader, `resume ${agent.localpart}`)).answer.body).toContain('Resumed 1 agent(s)');
+  });
+
   it('runs the same commands from ./fleet admin against the running router (fleet secret)', async () => {
     const post = (auth: string, command: string) => fetch(`${fleet.routerUrl}${ADMIN_COMMAND_PATH}`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` }, body: JSON.stringify({ command }),
