@@ -221,7 +221,14 @@ export class EcsShardDriver implements ShardDriver {
     const failures: Array<{ shardId: string; detail: string }> = [];
     await Promise.all(shardIds.map((shardId) => this.queue.add(async () => {
       try {
-        const out = await this.client.send(new RunTaskCommand(this.runTaskInput(shardId)));
+        let out = await this.client.send(new RunTaskCommand(this.runTaskInput(shardId)));
+        // Spot has no capacity right now: the shard runs on regular Fargate rather than not at all.
+        if (!out.tasks?.length && this.opts.capacityProviderStrategy?.some((c) => c.capacityProvider === 'FARGATE_SPOT')
+          && (out.failures ?? []).some((f) => /capacity/i.test(`${f.reason ?? ''} ${f.detail ?? ''}`))) {
+          log.warn({ shard: shardId, failures: out.failures?.map(describeFailure) }, 'no Spot capacity; starting the shard on on-demand Fargate');
+          const { capacityProviderStrategy: _spot, ...onDemand } = this.runTaskInput(shardId);
+          out = await this.client.send(new RunTaskCommand({ ...onDemand, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }));
+        }
         for (const f of out.failures ?? []) failures.push({ shardId, detail: describeFailure(f) });
         const arns = (out.tasks ?? []).map((t) => t.taskArn).filter((a): a is string => !!a);
         for (const arn of arns) this.launched.add(arn);

@@ -222,6 +222,20 @@ describe('EcsShardDriver', () => {
     expect(await d.reconcile()).toEqual(['shard-1']);
   });
 
+  it('falls back to on-demand Fargate when Spot has no capacity', async () => {
+    let spotTries = 0;
+    ecs.mock.on(RunTaskCommand).callsFake((input: RunTaskCommandInput) => {
+      if (input.capacityProviderStrategy?.some((c) => c.capacityProvider === 'FARGATE_SPOT')) {
+        spotTries++;
+        return { tasks: [], failures: [{ reason: 'Capacity is unavailable at this time. Please try again later or in a different availability zone' }] };
+      }
+      return { tasks: [ecs.add(input.startedBy!, 'shard-0', input, 'PENDING')] };
+    });
+    await driver({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 4 }, { capacityProvider: 'FARGATE', weight: 1 }] }).scale(1);
+    expect(spotTries).toBe(1);
+    expect(ecs.runInputs().at(-1)!.capacityProviderStrategy).toEqual([{ capacityProvider: 'FARGATE', weight: 1 }]);
+  });
+
   it('hands each task its own shard token, never the fleet secret', async () => {
     await driver({ tokenFor: (id) => `token-of-${id}` }).scale(2);
     const envs = ecs.runInputs().map((i) => Object.fromEntries(i.overrides!.containerOverrides![0]!.environment!.map((e) => [e.name, e.value])));
