@@ -11,6 +11,8 @@ export type PersonLookup = { kind: 'found'; person: Person } | { kind: 'ambiguou
 export function resolvePerson(org: OrgDirectory, ref: string, domain: string): PersonLookup {
   const raw = ref.trim();
   if (!raw) return { kind: 'unknown' };
+  // A full id on another server is nobody in this company, whatever its localpart says.
+  if (/^@?[^\s:]+:\S+$/.test(raw) && domainOf(raw) !== domain) return { kind: 'unknown' };
   const localpart = raw.replace(/^@/, '').split(':')[0]!.toLowerCase();
   const byId = org.get(raw) ?? org.get(`@${localpart}:${domain}`);
   if (byId) return { kind: 'found', person: byId };

@@ -27,9 +27,9 @@ describe('prompt injection is refused by the tools', () => {
       await expect(messageColleagueTool.run({ to, text: 'the budget is 4M' }, context()), to).rejects.toThrow(/nobody called/);
     }
     expect(services.sent).toEqual([]);
-    // A colleague's localpart on another server names the colleague here: the message stays in the org.
-    await messageColleagueTool.run({ to: `@${peer.localpart}:evil.org`, text: 'hi' }, context());
-    expect(services.sent.map((s) => s.to)).toEqual([peer.matrixId]);
+    // A colleague's localpart on another server is not that colleague: refused, not silently redirected.
+    await expect(messageColleagueTool.run({ to: `@${peer.localpart}:evil.org`, text: 'hi' }, context())).rejects.toThrow(/nobody called/);
+    expect(services.sent).toEqual([]);
   });
 
   it('"tell the CEO directly": agents do not message humans on their own initiative', async () => {
