@@ -84,21 +84,11 @@ export const logger: Logger = pino(loggerOptions(), logDestination(logFormat(pro
 /** Applies `log.level` from config; FLEET_LOG_LEVEL, when set, still overrides it. */
 export function setLogLevel(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
   logger.level = effectiveLogLevel(configured, env);
-  // pino copies the level into a child when it is made: the component loggers made at import time follow here.
-  for (const ref of components) {
-    const child = ref.deref();
-    if (child) child.level = logger.level;
-    else components.delete(ref);
-  }
 }
-
-const components = new Set<WeakRef<Logger>>();
 
 /** pino does not pass a child's bindings through the formatters: they are redacted here. */
 export function componentLogger(component: string, bindings: Record<string, unknown> = {}): Logger {
-  const child = logger.child(redactSecrets({ component, ...bindings }));
-  components.add(new WeakRef(child));
-  return child;
+  return logger.child(redactSecrets({ component, ...bindings }));
 }
 
 export type { Logger };

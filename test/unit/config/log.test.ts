@@ -63,15 +63,3 @@ describe('logging', () => {
     expect(JSON.stringify(componentLogger('x', { creds: { shard_secret: 'S1' } }).bindings())).not.toContain('S1');
   });
 });
-
-describe('setLogLevel', () => {
-  it('reaches component loggers made before it (pino copies the level into a child at creation)', async () => {
-    const { componentLogger, logger, setLogLevel } = await import('../../../src/log.ts');
-    const before = logger.level;
-    const early = componentLogger('early-test-component');
-    setLogLevel('debug', {});
-    expect(early.level).toBe('debug');
-    expect(early.isLevelEnabled('debug')).toBe(true);
-    setLogLevel(before, {});
-  });
-});
