@@ -19,7 +19,18 @@ export interface ScriptRule {
   toolCalls?: { name: string; arguments: Record<string, unknown> }[];
   /** Consumed after this many uses; unlimited when absent. Counting is done by ScriptBook, not here. */
   times?: number;
+  /** Instead of answering, fail the way real providers do (the server acts it out; the reply is then unused). */
+  fault?: ScriptFault;
 }
+
+/**
+ * How a provider misbehaves: an HTTP error (429 with Retry-After, 5xx), no answer for `hangMs` (the client's
+ * timeout fires first), or a stream that breaks: cut before it completes, or a chunk that is not JSON.
+ */
+export type ScriptFault =
+  | { status: number; retryAfterSeconds?: number }
+  | { hangMs: number }
+  | { malformedStream: 'truncated' | 'garbage' };
 
 export interface ScriptedRequest {
   messages: ChatMessage[];

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { estimateUsage } from '../usage.ts';
-import type { CompletionRequest, CompletionResult, ModelProvider, ToolCall } from '../types.ts';
+import { ProviderError, type CompletionRequest, type CompletionResult, type ModelProvider, type ToolCall } from '../types.ts';
 import type { ScriptRule } from './brain.ts';
 import { ScriptBook } from './script-book.ts';
 
@@ -42,6 +42,17 @@ export class ScriptedProvider implements ModelProvider {
     req.signal?.throwIfAborted();
     const n = ++this.#calls;
     const reply = this.#book.reply({ messages: req.messages, ...(req.tools ? { tools: req.tools } : {}), ...(req.agentId !== undefined ? { agentId: req.agentId } : {}) });
+    const fault = reply.rule?.fault;
+    // In-process there is no wire to break: a fault is the ProviderError the HTTP client would have raised.
+    if (fault) {
+      if ('hangMs' in fault) await sleep(fault.hangMs, undefined, req.signal ? { signal: req.signal } : {});
+      const status = 'status' in fault ? fault.status : undefined;
+      throw new ProviderError(`scripted fault ${JSON.stringify(fault)}`, {
+        provider: this.id, kind: status === 429 ? 'throttled' : 'hangMs' in fault ? 'timeout' : 'unavailable',
+        ...(status !== undefined ? { status } : {}),
+        ...('retryAfterSeconds' in fault && fault.retryAfterSeconds !== undefined ? { retryAfterMs: fault.retryAfterSeconds * 1000 } : {}),
+      });
+    }
     const text = reply.text ?? '';
     const toolCalls: ToolCall[] = (reply.toolCalls ?? []).map((c, i) => ({ id: `call_${n}_${i}`, name: c.name, arguments: c.arguments }));
     return {

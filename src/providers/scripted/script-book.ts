@@ -19,6 +19,11 @@ export const scriptRuleSchema = z.strictObject({
   reply: z.string().optional(),
   toolCalls: z.array(z.object({ name: z.string().min(1), arguments: z.record(z.string(), z.unknown()) })).optional(),
   times: z.number().int().min(1).optional(),
+  fault: z.union([
+    z.strictObject({ status: z.number().int().min(400).max(599), retryAfterSeconds: z.number().min(0).optional() }),
+    z.strictObject({ hangMs: z.number().int().min(1) }),
+    z.strictObject({ malformedStream: z.enum(['truncated', 'garbage']) }),
+  ]).optional(),
 });
 
 export const scriptRulesSchema = z.array(scriptRuleSchema);

@@ -12,7 +12,7 @@ import {
 } from '../openai-wire.ts';
 import type { ChatMessage, ToolCall, ToolSpec } from '../types.ts';
 import { estimateUsage } from '../usage.ts';
-import type { ScriptRule } from './brain.ts';
+import type { ScriptFault, ScriptRule } from './brain.ts';
 import { ScriptBook } from './script-book.ts';
 
 const log = componentLogger('scripted-model');
@@ -38,6 +38,8 @@ export interface RecordedRequest {
   messages: ChatMessage[];
   tools?: ToolSpec[];
   reply: { text: string; toolCalls: ToolCall[]; ruleId?: string };
+  /** Set when the rule acted out a provider failure instead of answering. */
+  fault?: ScriptFault;
 }
 
 export interface ScriptedModelServer {
@@ -89,11 +91,13 @@ export async function startScriptedModelServer(opts: ScriptedModelServerOptions 
       model, stream, messages,
       ...(tools ? { tools } : {}),
       reply: { text, toolCalls, ...(reply.rule?.id !== undefined ? { ruleId: reply.rule.id } : {}) },
+      ...(reply.rule?.fault ? { fault: reply.rule.fault } : {}),
     });
     if (recorded.length > maxRecorded) recorded.splice(0, recorded.length - maxRecorded);
     log.debug({ agentId, n, stream, rule: reply.rule?.id, toolCalls: toolCalls.length }, 'scripted completion');
 
     if (opts.latencyMs) await sleep(opts.latencyMs);
+    if (reply.rule?.fault) return actOut(reply.rule.fault, req, res);
     const openaiUsage = { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
     const base = { id: `chatcmpl-scripted-${n}`, created: Math.floor(Date.now() / 1000), model };
 
@@ -200,6 +204,31 @@ export async function startScriptedModelServer(opts: ScriptedModelServerOptions 
         server.closeAllConnections();
       }),
   };
+}
+
+/** A provider failure, as a real one shows it on the wire. */
+async function actOut(fault: ScriptFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if ('status' in fault) {
+    const data = JSON.stringify({ error: { message: `scripted fault ${fault.status}`, type: fault.status === 429 ? 'rate_limit_exceeded' : 'server_error' } });
+    res.writeHead(fault.status, {
+      'content-type': 'application/json', 'content-length': Buffer.byteLength(data),
+      ...(fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {}),
+    });
+    res.end(data);
+    return;
+  }
+  if ('hangMs' in fault) {
+    // Silent until the client gives up (its timeout) or the time is over; then the connection just drops.
+    const gone = new AbortController();
+    req.socket.once('close', () => gone.abort());
+    await sleep(fault.hangMs, undefined, { signal: gone.signal }).catch(() => undefined);
+    res.destroy();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.write(`data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: 'Half an ans' } }] })}\n\n`);
+  // truncated: no finish_reason and no [DONE]; garbage: a chunk no JSON parser accepts.
+  res.end(fault.malformedStream === 'garbage' ? 'data: {"choices": [{"delta": {"content": oops\n\n' : '');
 }
 
 function rulesFrom(body: unknown): ScriptRule[] {
