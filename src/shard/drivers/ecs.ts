@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import PQueue from 'p-queue';
 import { componentLogger } from '../../log.ts';
-import type { ShardDriver } from './driver.ts';
+import { isShardId, shardIndex, type ShardDriver } from './driver.ts';
 
 const log = componentLogger('ecs-shards');
 
@@ -45,16 +45,17 @@ export interface ShardTaskHealth {
 export const STOP_REASON_SCALED_DOWN = 'scaled down';
 export const STOP_REASON_FLEET_STOPPED = 'fleet stopped';
 export const STOP_REASON_DUPLICATE = 'duplicate shard task';
+export const STOP_REASON_DRAINED = 'drained by an operator';
+/** Not one of "ours" either: reconcile() starts the shard again once its old task is STOPPED. */
+export const STOP_REASON_RESTART = 'restarted by an operator';
 /** Not one of "ours": a shard stopped for failing its health check is to be replaced, even by a restarted router. */
 export const STOP_REASON_UNHEALTHY = 'failed its health check; replaced';
-const OUR_STOP_REASONS = new Set([STOP_REASON_SCALED_DOWN, STOP_REASON_FLEET_STOPPED, STOP_REASON_DUPLICATE]);
+const OUR_STOP_REASONS = new Set([STOP_REASON_SCALED_DOWN, STOP_REASON_FLEET_STOPPED, STOP_REASON_DUPLICATE, STOP_REASON_DRAINED]);
 export const SHARD_TAG = 'open-claw-fleet:shard';
 
 /** ECS caps: ListTasks returns ≤100 ARNs per page, DescribeTasks accepts ≤100 ARNs. */
 const DESCRIBE_BATCH = 100;
 
-const shardIndex = (id: string): number => Number(id.slice('shard-'.length));
-const isShardId = (id: string): boolean => /^shard-\d+$/.test(id);
 
 export class RunTaskFailedError extends Error {
   constructor(failures: Array<{ shardId: string; detail: string }>) {
@@ -80,6 +81,8 @@ export class EcsShardDriver implements ShardDriver {
   private readonly stoppedByUs = new Set<string>();
   /** The count of the last scale(); reconcile() keeps shards below it alive. */
   private wanted: number | undefined;
+  /** Shards stop() took out below the count: neither scale() nor reconcile() launches them until the count changes. */
+  private readonly held = new Set<string>();
   /** scale, reconcile and stopAll each read then act; serialising them keeps two from launching the same shard. */
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -93,9 +96,14 @@ export class EcsShardDriver implements ShardDriver {
 
   scale(count: number): Promise<void> {
     return this.exclusive(async () => {
+      if (count !== this.wanted) this.held.clear();
       this.wanted = count;
-      const live = liveByShard(await this.tasks('RUNNING'), this.opts.containerName);
-      const missing = range(count).filter((id) => !live.has(id));
+      const [running, stopped] = await Promise.all([this.tasks('RUNNING'), this.tasks('STOPPED')]);
+      const live = liveByShard(running, this.opts.containerName);
+      // A shard whose task is still stopping (restart, Spot interruption) gets its replacement from reconcile()
+      // once that task is STOPPED: two processes must never share a shard's store.
+      const draining = this.stoppingShards(stopped);
+      const missing = range(count).filter((id) => !live.has(id) && !this.held.has(id) && !draining.has(id));
       const extra = [...live].filter(([id]) => shardIndex(id) >= count).flatMap(([, tasks]) => tasks);
       // Two tasks claiming one shard id would both heartbeat as it; keep the one that has been up longest.
       const duplicates = [...live].filter(([id]) => shardIndex(id) < count)
@@ -103,8 +111,8 @@ export class EcsShardDriver implements ShardDriver {
       log.info({ count, launching: missing, stopping: extra.length, duplicates: duplicates.length }, 'scaling shards');
       await Promise.all([
         this.launch(missing),
-        this.stop(extra, STOP_REASON_SCALED_DOWN),
-        this.stop(duplicates, STOP_REASON_DUPLICATE),
+        this.stopTasks(extra, STOP_REASON_SCALED_DOWN),
+        this.stopTasks(duplicates, STOP_REASON_DUPLICATE),
       ]);
     });
   }
@@ -141,17 +149,17 @@ export class EcsShardDriver implements ShardDriver {
     return this.exclusive(async () => {
       const [live, stopped] = await Promise.all([this.tasks('RUNNING'), this.tasks('STOPPED')]);
       const unhealthy = live.filter((t) => isLive(t) && t.healthStatus === 'UNHEALTHY');
-      if (unhealthy.length > 0) await this.stop(unhealthy, STOP_REASON_UNHEALTHY, false);
+      if (unhealthy.length > 0) await this.stopTasks(unhealthy, STOP_REASON_UNHEALTHY, false);
       const alive = liveByShard(live.filter((t) => !unhealthy.includes(t)), this.opts.containerName);
       const dead = new Set<string>(unhealthy.map((t) => shardIdOf(t, this.opts.containerName)!));
       for (const task of stopped) if (this.stoppedUnexpectedly(task)) dead.add(shardIdOf(task, this.opts.containerName)!);
       // A task told to stop is still draining until ECS reports it STOPPED: a replacement now would have two
       // processes write the same shard database and agent directories. It is replaced on a later pass.
       // A task just told to stop (unhealthy) drains too.
-      const draining = new Set([...stopped.filter((t) => t.lastStatus !== 'STOPPED'), ...unhealthy].map((t) => shardIdOf(t, this.opts.containerName)!));
+      const draining = new Set([...this.stoppingShards(stopped), ...unhealthy.map((t) => shardIdOf(t, this.opts.containerName)!)]);
       // After scale() we also know which shards should exist even if ECS has already forgotten their tasks.
       if (this.wanted !== undefined) for (const id of range(this.wanted)) dead.add(id);
-      const wanted = (id: string) => this.wanted === undefined || shardIndex(id) < this.wanted;
+      const wanted = (id: string) => (this.wanted === undefined || shardIndex(id) < this.wanted) && !this.held.has(id);
       const restart = [...dead].filter((id) => wanted(id) && !alive.has(id) && !draining.has(id)).sort(byIndex);
       if (restart.length === 0) return [];
       for (const id of restart) {
@@ -168,7 +176,29 @@ export class EcsShardDriver implements ShardDriver {
   stopAll(): Promise<void> {
     return this.exclusive(async () => {
       this.wanted = 0;
-      await this.stop((await this.tasks('RUNNING')).filter(isLive), STOP_REASON_FLEET_STOPPED);
+      await this.stopTasks((await this.tasks('RUNNING')).filter(isLive), STOP_REASON_FLEET_STOPPED);
+    });
+  }
+
+  stop(shardId: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (!isShardId(shardId)) throw new Error(`not a shard id: ${shardId}`);
+      this.held.add(shardId);
+      await this.stopTasks(this.liveTasksOf(shardId, await this.tasks('RUNNING')), STOP_REASON_DRAINED);
+    });
+  }
+
+  /**
+   * Stops the shard's task; reconcile() launches its replacement once ECS reports the old one STOPPED (never two
+   * processes on one shard's store). A stopped shard is launched at once.
+   */
+  restart(shardId: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (!isShardId(shardId)) throw new Error(`not a shard id: ${shardId}`);
+      this.held.delete(shardId);
+      const live = this.liveTasksOf(shardId, await this.tasks('RUNNING'));
+      if (live.length > 0) await this.stopTasks(live, STOP_REASON_RESTART, false);
+      else await this.launch([shardId]);
     });
   }
 
@@ -212,6 +242,14 @@ export class EcsShardDriver implements ShardDriver {
     return run;
   }
 
+  private stoppingShards(stopped: Task[]): Set<string> {
+    return new Set(stopped.filter((t) => t.lastStatus !== 'STOPPED').map((t) => shardIdOf(t, this.opts.containerName)!));
+  }
+
+  private liveTasksOf(shardId: string, tasks: Task[]): Task[] {
+    return liveByShard(tasks, this.opts.containerName).get(shardId) ?? [];
+  }
+
   private stoppedUnexpectedly(task: Task): boolean {
     if (task.taskArn && this.stoppedByUs.has(task.taskArn)) return false;
     return !OUR_STOP_REASONS.has(task.stoppedReason ?? '');
@@ -242,7 +280,7 @@ export class EcsShardDriver implements ShardDriver {
   }
 
   /** `deliberate`: the shard is not wanted any more, so reconcile() must not bring it back. */
-  private async stop(tasks: Task[], reason: string, deliberate = true): Promise<void> {
+  private async stopTasks(tasks: Task[], reason: string, deliberate = true): Promise<void> {
     await Promise.all(tasks.map((task) => this.queue.add(async () => {
       const arn = task.taskArn!;
       if (deliberate) this.stoppedByUs.add(arn);

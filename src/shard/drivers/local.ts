@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { componentLogger } from '../../log.ts';
-import type { ShardDriver } from './driver.ts';
+import { isShardId, shardIndex, type ShardDriver } from './driver.ts';
 
 const log = componentLogger('local-shards');
 
@@ -24,16 +24,35 @@ export class LocalShardDriver implements ShardDriver {
   readonly kind = 'local';
   private readonly opts: LocalDriverOptions;
   private readonly children = new Map<string, ChildProcess>();
-  private stopping = new Set<string>();
+  private readonly stopping = new Set<string>();
+  /** Shards stop() took out: scale() leaves them stopped until the count changes or restart() brings one back. */
+  private readonly held = new Set<string>();
+  private wanted: number | undefined;
 
   constructor(opts: LocalDriverOptions) {
     this.opts = opts;
   }
 
   async scale(count: number): Promise<void> {
-    for (let i = 0; i < count; i++) if (!this.children.has(`shard-${i}`)) this.spawn(i);
-    const extra = [...this.children.keys()].filter((id) => Number(id.slice('shard-'.length)) >= count);
-    await Promise.all(extra.map((id) => this.stop(id)));
+    if (count !== this.wanted) this.held.clear();
+    this.wanted = count;
+    for (let i = 0; i < count; i++) if (!this.children.has(`shard-${i}`) && !this.held.has(`shard-${i}`)) this.spawn(i);
+    const extra = [...this.children.keys()].filter((id) => shardIndex(id) >= count);
+    await Promise.all(extra.map((id) => this.terminate(id)));
+  }
+
+  async stop(shardId: string): Promise<void> {
+    if (!isShardId(shardId)) throw new Error(`not a shard id: ${shardId}`);
+    this.held.add(shardId);
+    await this.terminate(shardId);
+  }
+
+  async restart(shardId: string): Promise<void> {
+    if (!isShardId(shardId)) throw new Error(`not a shard id: ${shardId}`);
+    this.held.delete(shardId);
+    await this.terminate(shardId);
+    // The old process has exited, so the new one is the only writer of the shard's store.
+    if (!this.children.has(shardId)) this.spawn(shardIndex(shardId));
   }
 
   async running(): Promise<string[]> {
@@ -41,7 +60,7 @@ export class LocalShardDriver implements ShardDriver {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.children.keys()].map((id) => this.stop(id)));
+    await Promise.all([...this.children.keys()].map((id) => this.terminate(id)));
   }
 
   /** The child process of a shard, for tests that kill one. */
@@ -60,7 +79,7 @@ export class LocalShardDriver implements ShardDriver {
       if (this.children.get(id) === child) this.children.delete(id);
       if (this.stopping.delete(id) || !this.opts.restart) return;
       log.warn({ shard: id, code, signal }, 'shard exited unexpectedly; restarting');
-      setTimeout(() => { if (!this.children.has(id)) this.spawn(index); }, 1000).unref();
+      setTimeout(() => { if (!this.children.has(id) && !this.held.has(id)) this.spawn(index); }, 1000).unref();
     });
   }
 
@@ -73,7 +92,8 @@ export class LocalShardDriver implements ShardDriver {
     return env;
   }
 
-  private async stop(id: string): Promise<void> {
+  /** SIGTERM (the shard drains), SIGKILL after stopTimeoutMs; resolves once the process has exited. */
+  private async terminate(id: string): Promise<void> {
     const child = this.children.get(id);
     if (!child || child.exitCode !== null) return;
     this.stopping.add(id);

@@ -292,4 +292,48 @@ describe('EcsShardDriver', () => {
     expect(await d.reconcile()).toEqual([]);
     expect(ecs.tasks.filter((t) => t.startedBy === 'someone-else' && t.desiredStatus === 'RUNNING')).toHaveLength(1);
   });
+
+  it('stop(shard) stops a drained shard below the count, and neither scale nor reconcile brings it back', async () => {
+    const d = driver();
+    await d.scale(3);
+    await d.stop('shard-1');
+    expect(ecs.stopInputs().map((s) => s.reason)).toEqual(['drained by an operator']);
+    await d.scale(3); // the router's periodic keep-alive
+    expect(await d.reconcile()).toEqual([]);
+    expect(await d.running()).toEqual(['shard-0', 'shard-2']);
+    expect(ecs.runInputs()).toHaveLength(3);
+    // A new count is a new decision: every shard below it runs again.
+    await d.scale(4);
+    expect(await d.running()).toEqual(['shard-0', 'shard-1', 'shard-2', 'shard-3']);
+  });
+
+  it('restart(shard) stops its task and reconcile launches the same shard id only once the old task is STOPPED', async () => {
+    const d = driver();
+    await d.scale(2);
+    // StopTask leaves the task draining (SIGTERM sent) until ECS reports it STOPPED.
+    ecs.mock.on(StopTaskCommand).callsFake((input: { task: string; reason: string }) => {
+      const t = ecs.tasks.find((x) => x.taskArn === input.task)!;
+      Object.assign(t, { desiredStatus: 'STOPPED', lastStatus: 'DEACTIVATING', stoppedReason: input.reason, stopCode: 'UserInitiated' });
+      return { task: t };
+    });
+    await d.restart('shard-0');
+    expect(ecs.stopInputs().map((s) => s.reason)).toEqual(['restarted by an operator']);
+    expect(await d.reconcile()).toEqual([]);
+    await d.scale(2);
+    expect(ecs.runInputs()).toHaveLength(2);
+    const old = ecs.tasks.find((t) => t.stoppedReason === 'restarted by an operator')!;
+    Object.assign(old, { lastStatus: 'STOPPED', stoppedAt: new Date() });
+    expect(await d.reconcile()).toEqual(['shard-0']);
+    expect(await d.running()).toEqual(['shard-0', 'shard-1']);
+    expect(await d.reconcile()).toEqual([]);
+  });
+
+  it('restart(shard) starts a shard that stop() had taken out', async () => {
+    const d = driver();
+    await d.scale(2);
+    await d.stop('shard-0');
+    await d.restart('shard-0');
+    expect(await d.running()).toEqual(['shard-0', 'shard-1']);
+    expect(shardsIn(ecs.runInputs())).toEqual(['shard-0', 'shard-1', 'shard-0']);
+  });
 });
