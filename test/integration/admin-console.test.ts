@@ -65,6 +65,9 @@ describe('#fleet-admin console on a real homeserver', () => {
     // What `./fleet provision` does: the bot creates #fleet-admin; the router learns it from the canonical alias.
     const bot = `@${fleet.hs.registration.senderLocalpart}:${serverName}`;
     const asBot = new AppserviceClient({ homeserverUrl: fleet.hs.url, asToken: fleet.hs.registration.asToken });
+    // The homeserver is shared with the other suites: provisioning may have made #fleet-admin already. Ours replaces it.
+    await asBot.request('DELETE', `/_matrix/client/v3/directory/room/${encodeURIComponent(`#fleet-admin:${serverName}`)}`, { asUser: bot })
+      .catch(() => undefined);
     ({ room_id: adminRoom } = await asBot.request<{ room_id: string }>('POST', '/_matrix/client/v3/createRoom', {
       asUser: bot, body: { room_alias_name: 'fleet-admin', name: 'Fleet admin', preset: 'public_chat', power_level_content_override: { users: { [bot]: 100, [ceo.userId]: 100 } } },
     }));
