@@ -7,7 +7,7 @@ import { ColleagueMessageBudget, DEFAULT_COLLEAGUE_MESSAGE_LIMITS, FLEET_TOOLS, 
 import type { AgentTool, ToolContext } from '../tools/types.ts';
 import { AgentWorkspace } from '../workspace/workspace.ts';
 import { AgentCoreEngine } from './agent-core-engine.ts';
-import { cleanReply } from './clean-reply.ts';
+import { cleanReply, NO_REPLY } from './clean-reply.ts';
 import type { AgentLoopEngine, AgentLoopSession, LoopTool } from './engine.ts';
 import { historyOf, systemPrompt, type PromptFiles } from './prompt.ts';
 
@@ -161,6 +161,11 @@ export class OpenClawAgentRuntime implements AgentRuntime {
       ...(signal ? { signal } : {}),
     });
     const reply = cleanReply(result.text);
+    // Out of tool rounds with nothing to say is a model stuck in a loop, not a choice to stay silent (that is
+    // NO_REPLY): failing the turn gets the asker an apology instead of no answer at all.
+    if (reply === null && result.rounds > this.#o.maxToolRounds && !result.text.includes(NO_REPLY)) {
+      throw new Error(`the model used all ${this.#o.maxToolRounds} tool rounds and never answered`);
+    }
     warm.workspace.recordTurn(input.roomId, {
       at: this.#o.now().toISOString(),
       eventId: input.eventId,

@@ -239,6 +239,23 @@ describe('OpenClawAgentRuntime', () => {
     expect(out.reply).toBe('Giving up on the search.');
   });
 
+  it('a model that calls tools for ever and never writes a word fails the turn (an apology), not silence', async () => {
+    const provider = model([
+      { match: 'loop', toolCalls: [{ name: 'recall', arguments: {} }] },
+      { when: 'tool', toolCalls: [{ name: 'recall', arguments: {} }] },
+    ]);
+    await expect(runtime({ provider, maxToolRounds: 3 }).turn(say('loop please'))).rejects.toThrow(/used all 3 tool rounds/);
+    expect(provider.calls).toBe(4);
+  });
+
+  it('NO_REPLY on the last round after the tool budget is still a chosen silence', async () => {
+    const provider = model([
+      { match: 'loop', toolCalls: [{ name: 'recall', arguments: {} }] },
+      { when: 'tool', toolCalls: [{ name: 'recall', arguments: {} }], reply: 'NO_REPLY' },
+    ]);
+    expect((await runtime({ provider, maxToolRounds: 2 }).turn(say('loop please'))).reply).toBeNull();
+  });
+
   it('posts clean prose: hidden reasoning and raw tool JSON are stripped, NO_REPLY stays silent', async () => {
     const provider = model([
       { match: 'think', reply: '<think>They want a status.</think>All green today.\n{"name":"people","arguments":{"action":"list"}}' },
