@@ -4,6 +4,7 @@ import type { ScriptRule } from '../../src/providers/scripted/brain.ts';
 import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
 import { CEO, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
 import { Human, type SeenMessage } from '../helpers/human.ts';
+import { repliesTo, sleep, until } from '../helpers/wait.ts';
 
 /**
  * A misbehaving model provider, on the production stack (a shard process: provider behind the shard's limiter): each
@@ -14,17 +15,6 @@ const RETRIES = 2; // provider retries after the first attempt (5xx, timeouts, b
 const THROTTLE_RETRIES = 5; // the shard limiter's own retries of a 429 (provider-limiter.ts default)
 const MAX_TOOL_ROUNDS = 6; // OpenClawAgentRuntime default: six rounds may call tools, the seventh must answer
 const TIMEOUT_MS = 1500;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
-}
-const repliesTo = (eventId: string) => (m: SeenMessage) =>
-  (m.content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: string } } | undefined)?.['m.in_reply_to']?.event_id === eventId;
 
 describe('model provider faults', { timeout: 120_000 }, () => {
   let fleet: TestFleet;
