@@ -48,13 +48,18 @@ export class AdminRoom {
   private lookup: Promise<void> | undefined;
   private readonly o: AdminRoomOptions;
   private readonly queue = new PQueue({ concurrency: 1 });
-  private readonly admins: ReadonlySet<string>;
+  private admins: ReadonlySet<string>;
   private power: { levels: PowerLevels; at: number } | undefined;
 
   constructor(opts: AdminRoomOptions) {
     this.o = opts;
     this.admins = new Set(opts.admins ?? []);
     this.refreshRoomId();
+  }
+
+  /** config org.admins after a reload. */
+  setAdmins(admins: readonly string[]): void {
+    this.admins = new Set(admins);
   }
 
   /** True when the event is an admin command: it is queued here and must not be routed to agents. */

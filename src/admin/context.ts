@@ -4,6 +4,7 @@ import type { FleetView } from '../router/fleet-view.ts';
 import type { ParkedEvent } from '../router/inbox.ts';
 import type { Answer } from './answer.ts';
 import type { AuditLog } from './audit.ts';
+import type { OrgReloader } from './reload.ts';
 import type { Role } from './permissions.ts';
 
 /** What admin commands may look at and change; the router supplies it. */
@@ -24,6 +25,10 @@ export interface AdminContext {
   scale?: (count: number) => Promise<void>;
   /** Posts a notice to #all-employees as the bot; false when that room does not exist. */
   broadcast?: (text: string) => Promise<boolean>;
+  /** Restarts one shard through the shard driver (same id, same store). Absent when the router has no driver. */
+  restart?: (shardId: string) => Promise<void>;
+  /** `reload` / `reload confirm`. Absent when the router cannot read the org again (tests, embedded routers). */
+  reload?: OrgReloader;
   /** Whether a drained shard will be stopped through the shard driver (else it must be stopped where it runs). */
   canStop?: (shardId: string) => boolean;
 }

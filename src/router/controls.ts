@@ -44,11 +44,25 @@ export class OperatorControls {
     };
     this.pausedIds = new Set((db.prepare('SELECT agent_id AS id FROM paused_agents').all() as Array<{ id: string }>).map((r) => r.id));
     this.drainingIds = new Set((db.prepare('SELECT shard_id AS id FROM draining_shards').all() as Array<{ id: string }>).map((r) => r.id));
-    this.live = new Set(opts.baseLive ?? opts.agents);
-    for (const r of db.prepare('SELECT agent_id AS id, staffed FROM staffing_overrides').all() as Array<{ id: string; staffed: number }>) {
-      if (r.staffed) this.live.add(r.id);
-      else this.live.delete(r.id);
+    this.live = this.liveFor(opts.agents, opts.baseLive);
+  }
+
+  /** Who is live with these agents and this config agents.live, operators' `staff`/`unstaff` still applied. */
+  liveFor(agents: readonly string[], baseLive?: ReadonlySet<string>): Set<string> {
+    const known = new Set(agents);
+    const live = new Set([...(baseLive ?? agents)].filter((id) => known.has(id)));
+    for (const r of this.o.db.prepare('SELECT agent_id AS id, staffed FROM staffing_overrides').all() as Array<{ id: string; staffed: number }>) {
+      if (r.staffed && known.has(r.id)) live.add(r.id);
+      else live.delete(r.id);
     }
+    return live;
+  }
+
+  /** A reloaded org and config: `live` is refilled in place, so everyone holding it sees the new set at once. */
+  rebase(agents: readonly string[], baseLive?: ReadonlySet<string>): void {
+    const next = this.liveFor(agents, baseLive);
+    for (const id of this.live) if (!next.has(id)) this.live.delete(id);
+    for (const id of next) this.live.add(id);
   }
 
   isPaused(agentId: string): boolean {

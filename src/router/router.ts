@@ -10,6 +10,7 @@ import { AdminRoom } from '../admin/admin-room.ts';
 import { AuditLog } from '../admin/audit.ts';
 import { broadcaster } from '../admin/bot.ts';
 import { runAdminCommand } from '../admin/commands.ts';
+import { OrgReloader, rollingRestart, swappableOrg, type OrgSnapshot } from '../admin/reload.ts';
 import { shardToken, type Delivery } from '../protocol/wire.ts';
 import { DurableAppService } from './appservice-listener.ts';
 import { catchUpAfterJoin } from './catch-up.ts';
@@ -59,6 +60,15 @@ export interface RouterOptions {
   scaleShards?: (count: number) => Promise<void>;
   /** config org.admins: humans besides the CEO who may change the fleet from #fleet-admin. */
   admins?: readonly string[];
+  /** Stops one shard whatever its index (ShardDriver.stop): how a drained shard is stopped. */
+  stopShard?: (shardId: string) => Promise<void>;
+  /** Restarts one shard under the same id (ShardDriver.restart): `restart <shard>`, and how shards learn a reload. */
+  restartShard?: (shardId: string) => Promise<void>;
+  /** What `reload` needs: read the org and config again, and provision a new org on the homeserver. */
+  reload?: {
+    read(): OrgSnapshot | Promise<OrgSnapshot>;
+    provision(next: OrgSnapshot): Promise<string>;
+  };
 }
 
 export interface RunningRouter {
@@ -69,6 +79,8 @@ export interface RunningRouter {
   bridge: Bridge;
   /** The fleet as the dashboard and admin room see it. */
   view: FleetView;
+  /** The org directory the router uses; a `reload confirm` switches what it answers (hand it to the web too). */
+  org: OrgDirectory;
   /** Asks the homeserver to ping us (call once the homeserver can reach the router's url). */
   verifyLink(): Promise<PingResult>;
   close(): Promise<void>;
@@ -87,7 +99,12 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const registry = new ShardRegistry(opts.deadShardAfterMs);
   const claims = new Claims(db, outbox, registry, opts.claimTtlMs ?? 60_000);
   const tokenFor = (shardId: string) => shardToken(opts.shardSecret, shardId);
-  const { org } = opts;
+  // One directory object for every part of the router; `reload confirm` swaps what it answers (admin/reload.ts).
+  const orgVersion = swappableOrg(opts.org);
+  const { org } = orgVersion;
+  /** Hires of a reload whose shards have not restarted with the new org yet: their deliveries wait in the outbox. */
+  const awaitingShards = new Set<string>();
+  let running: OrgSnapshot = { org: opts.org, live: opts.live ?? new Set(opts.org.agents().map((p) => p.matrixId)), admins: opts.admins ?? [] };
   // Operator state (#fleet-admin): paused agents, who is staffed, draining shards; `live` is shared, changed in place.
   const controls = new OperatorControls({
     db, agents: org.agents().map((p) => p.matrixId), ...(opts.live ? { baseLive: opts.live } : {}),
@@ -148,11 +165,14 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const handover = new Handover({
     outbox, claims, registry, tokenFor, log: log.child({ component: 'handover' }),
     startGraceMs: 2 * (opts.heartbeatMs ?? 2000) + 1000,
-    isPaused: (agentId) => controls.isPaused(agentId),
+    isPaused: (agentId) => controls.isPaused(agentId) || awaitingShards.has(agentId),
   });
   const view = createFleetView({ org, registry, outbox, inbox, tokenFor, live: controls.live });
-  // Only the highest-numbered shard can be stopped through the driver (it runs shard-0 … shard-(n-1)).
-  const stopShard = opts.scaleShards && (async (shardId: string) => {
+  // A driver stops any shard; a router given only scaleShards (embedded, tests) can stop just the highest one.
+  const stopShard = opts.stopShard ? async (shardId: string) => {
+    await opts.stopShard!(shardId);
+    return true;
+  } : opts.scaleShards && (async (shardId: string) => {
     const top = registry.list().length - 1;
     if (shardId !== `shard-${top}`) return false;
     await opts.scaleShards!(top);
@@ -172,10 +192,41 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     },
     waiting: (agentId: string) => outbox.open().filter((d) => d.agentId === agentId).length,
     ...(opts.scaleShards ? { scale: opts.scaleShards } : {}),
-    canStop: (shardId: string) => stopShard !== undefined && shardId === `shard-${registry.list().length - 1}`,
+    canStop: (shardId: string) => opts.stopShard !== undefined || (stopShard !== undefined && shardId === `shard-${registry.list().length - 1}`),
+    ...(opts.restartShard ? { restart: opts.restartShard } : {}),
+    ...(opts.reload ? { reload: reloader(opts.reload) } : {}),
     broadcast: broadcaster(bridge, org.domain),
   };
   const admin = new AdminRoom({ bridge, org, log: log.child({ component: 'admin' }), ctx: adminCtx, ...(opts.admins ? { admins: opts.admins } : {}) });
+
+  /** Shards read the org when they start: after a reload they are restarted one by one (claims keep it safe). */
+  function reloader(source: NonNullable<RouterOptions['reload']>): OrgReloader {
+    const agentIds = (o: OrgDirectory) => o.agents().map((p) => p.matrixId);
+    return new OrgReloader({
+      read: () => source.read(),
+      provision: (next) => source.provision(next),
+      current: () => running,
+      liveNow: () => controls.live,
+      liveFor: (next) => controls.liveFor(agentIds(next.org), next.live),
+      adopt(next) {
+        orgVersion.swap(next.org);
+        controls.rebase(agentIds(next.org), next.live);
+        admin.setAdmins(next.admins);
+        running = next;
+        log.info({ people: next.org.size }, 'org reloaded');
+      },
+      ...(opts.restartShard ? { restartShards: (hires) => {
+        const shardIds = registry.list().map((s) => s.shardId).sort();
+        for (const id of hires) awaitingShards.add(id);
+        void rollingRestart({ shardIds, restart: opts.restartShard!, startedAt: (id) => registry.list().find((s) => s.shardId === id)?.startedAt,
+          log: log.child({ component: 'reload' }) }).finally(() => {
+          for (const id of hires) awaitingShards.delete(id);
+          handover.kick();
+        });
+        return `Restarting the ${shardIds.length} shard(s) one at a time so they read the new org; messages to the hires wait until the shards are back.`;
+      } } : {}),
+    });
+  }
 
   // Bridge.onEvent runs the bridge's own checks and our controller, and returns what the controller resolved.
   // It is typed private but documented as returning the request's promise; it is how we await routing per event.
@@ -246,6 +297,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     outbox,
     bridge,
     view,
+    org,
     verifyLink: () => pingHomeserver({ homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log }),
     async close() {
       clearInterval(pruneTimer);

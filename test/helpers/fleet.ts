@@ -70,13 +70,15 @@ export interface TestFleetOptions {
   modelLatencyMs?: number;
   /** Employees (localparts) who are humans in this fleet's org besides the CEO. */
   humans?: readonly string[];
-  /** Router options a test sets itself (admins, a shard driver). */
-  router?: Pick<RouterOptions, 'admins' | 'scaleShards'>;
+  /** Router options a test sets itself (admins, a shard driver, reload). */
+  router?: Pick<RouterOptions, 'admins' | 'scaleShards' | 'stopShard' | 'restartShard' | 'reload'>;
+  /** The org of the router and the shards; default the generated one (testOrg). */
+  org?: OrgDirectory;
 }
 
 export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestFleet> {
   const hs = testHomeserver();
-  const org = testOrg(hs.serverName, opts.humans);
+  const org = opts.org ?? testOrg(hs.serverName, opts.humans);
   const registration = testRegistration(hs);
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fleet-test-'));
   const shardSecret = 'test-shard-secret-0123456789abcdef';

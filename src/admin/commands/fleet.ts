@@ -2,7 +2,7 @@ import { answer, refuse } from '../answer.ts';
 import type { CommandSpec } from '../context.ts';
 import { ago, count } from '../format.ts';
 
-/** status, shards, scale, drain, undrain: the fleet as a whole. */
+/** status, shards, scale, drain, undrain, restart: the fleet as a whole. */
 export const fleetCommands: CommandSpec[] = [
   {
     name: 'status', category: 'Fleet', args: '', changes: false,
@@ -72,6 +72,17 @@ export const fleetCommands: CommandSpec[] = [
     run(ctx, { args }) {
       const shardId = args[0] ?? '';
       return ctx.controls.undrain(shardId) ? answer([`${shardId} takes agents again.`]) : refuse(`${shardId || 'That'} is not draining.`);
+    },
+  },
+  {
+    name: 'restart', category: 'Fleet', args: '<shard>', changes: true,
+    summary: 'stop a shard and start it again under the same id and store (running turns finish first)',
+    async run(ctx, { args }) {
+      const shardId = args[0] ?? '';
+      if (!/^shard-\d+$/.test(shardId)) return refuse('restart needs a shard id, e.g. "restart shard-0" ("shards" lists them).');
+      if (!ctx.restart) return refuse('This router does not manage its shards (shards.driver); restart it where it runs.');
+      await ctx.restart(shardId);
+      return answer([`Restarting ${shardId}: its running turns finish first; what it had not started is handed to it again once it is back, nothing is lost. It keeps its id and store.`]);
     },
   },
 ];

@@ -1,8 +1,14 @@
 import { answer, refuse } from '../answer.ts';
 import type { CommandSpec } from '../context.ts';
 import { count, oneLine } from '../format.ts';
+import { describePlan, isNoChange, type ReloadPlan } from '../reload.ts';
 
-/** who (the directory), broadcast (to everyone) and audit (what operators did). */
+const planAnswer = (plan: ReloadPlan, head: string, page: number) => {
+  const { summary, rows } = describePlan(plan);
+  return answer([`${head}\n${summary}`, ...(rows.length ? [{ headers: ['change', 'who'], rows, page }] : [])]);
+};
+
+/** who (the directory), reload (org and config from disk), broadcast (to everyone) and audit (what operators did). */
 export const orgCommands: CommandSpec[] = [
   {
     name: 'who', category: 'Org', args: '<query>', changes: false,
@@ -13,6 +19,24 @@ export const orgCommands: CommandSpec[] = [
       if (found.length === 0) return answer(['Nobody found.']);
       return answer([{ headers: ['name', 'title', 'department', 'matrix id', 'agent'], page,
         rows: found.map((p) => [p.name, p.title, p.department, p.matrixId, p.human ? 'human' : ctx.controls.isLive(p.matrixId) ? 'live' : 'not staffed']) }]);
+    },
+  },
+  {
+    name: 'reload', category: 'Org', args: '[confirm]', changes: true,
+    summary: 're-read the org and config and show the difference (hires, departures, moves, live set); "reload confirm" applies it',
+    async run(ctx, { args, page }) {
+      if (!ctx.reload) return refuse('This router cannot re-read the org; restart it with the new org instead.');
+      if (args[0] === undefined) {
+        const plan = await ctx.reload.preview();
+        if (isNoChange(plan)) return answer(['The org and config on disk match what the fleet runs: nothing to reload.']);
+        return planAnswer(plan, 'Reloading would change (send "reload confirm" to apply):', page);
+      }
+      if (args[0].toLowerCase() !== 'confirm') return refuse('reload takes nothing or "confirm".');
+      const done = await ctx.reload.confirm();
+      if (!done.applied) return done.plan ? planAnswer(done.plan, `Not applied: ${done.why}`, page) : refuse(`Not applied: ${done.why}`);
+      const hires = done.plan.diff.hires.length > 0
+        ? ' Hires get messages once the homeserver has loaded the rewritten registration (README, "A new hire").' : '';
+      return planAnswer(done.plan, `Reloaded. Homeserver: ${done.provisioned}. ${done.shards}${hires}`, page);
     },
   },
   {

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { startRouter } from '../../router/router.ts';
+import { startRouter, type RouterOptions } from '../../router/router.ts';
+import type { LoadedRegistration } from '../../matrix/registration.ts';
 import { ConfigError } from '../../config/load.ts';
 import { EcsShardDriver } from '../../shard/drivers/ecs.ts';
 import { startShard } from '../../shard/shard.ts';
@@ -19,7 +20,7 @@ import { stopOnSignal } from '../shutdown.ts';
 const log = componentLogger('cli');
 
 /** In production the router keeps the shard tasks running (ECS); locally `up` runs them as child processes. */
-function startShardDriver(ctx: FleetContext): { close(): void; scale?: (count: number) => Promise<void> } {
+function startShardDriver(ctx: FleetContext): { close(): void } & Partial<Pick<EcsShardDriver, 'scale' | 'stop' | 'restart'>> {
   const { shards, router } = ctx.config;
   if (shards.driver !== 'ecs') return { close() {} };
   let wanted = shards.count;
@@ -43,6 +44,26 @@ function startShardDriver(ctx: FleetContext): { close(): void; scale?: (count: n
     scale: async (count) => {
       wanted = count;
       await driver.scale(count);
+    },
+    stop: (shardId) => driver.stop(shardId),
+    // The replacement is launched by the next reconcile, once ECS reports the old task STOPPED.
+    restart: (shardId) => driver.restart(shardId),
+  };
+}
+
+/** What `reload` in #fleet-admin re-reads (config, org.file or the generator settings) and how it provisions. */
+function reloadFrom(registration: LoadedRegistration, homeserverUrl: string): NonNullable<RouterOptions['reload']> {
+  return {
+    read() {
+      const ctx = fleetContext();
+      const org = orgFor(ctx.config, ctx.root);
+      return { org, live: liveAgents(ctx, org), admins: ctx.config.org.admins };
+    },
+    async provision(next) {
+      const ctx = fleetContext();
+      // Rewrites a generated registration's user namespace for the hires; the homeserver has to load it (README).
+      ensureRegistration(ctx, next.org);
+      return summary(await provision(ctx, next.org, registration, homeserverUrl));
     },
   };
 }
@@ -71,13 +92,16 @@ export function registerRunCommands(program: Command): void {
         dbPath: join(ctx.dataDir, 'router.sqlite'),
         ...routerTuning(ctx),
         scaleShards: (count) => driver.scale(count),
+        stopShard: (id) => driver.stop(id),
+        restartShard: (id) => driver.restart(id),
+        reload: reloadFrom(registration, hs.url),
         live: liveAgents(ctx, org),
         admins: ctx.config.org.admins,
       });
       const link = await router.verifyLink();
       if (!link.ok) console.error(`warning: the homeserver cannot reach the router: ${link.explanation}`);
       const web = config.web.enabled
-        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org, view: router.view, homeserverUrl: hs.url })
+        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org: router.org, view: router.view, homeserverUrl: hs.url })
         : undefined;
       const shards = opts.shards ?? config.shards.count;
       await driver.scale(shards);
@@ -114,18 +138,22 @@ export function registerRunCommands(program: Command): void {
       if (!config.homeserver.url) throw new Error('homeserver.url (FLEET_HOMESERVER__URL) must be set to run the router alone');
       const shards = startShardDriver(ctx);
       const org = orgFor(config, ctx.root);
+      const registration = ensureRegistration(ctx, org);
       const router = await startRouter({
-        org, registration: ensureRegistration(ctx, org), homeserverUrl: config.homeserver.url,
+        org, registration, homeserverUrl: config.homeserver.url,
         shardSecret: shardSecretFor(ctx), dbPath: join(ctx.dataDir, 'router.sqlite'),
         ...routerTuning(ctx),
         ...(shards.scale ? { scaleShards: shards.scale } : {}),
+        ...(shards.stop ? { stopShard: shards.stop } : {}),
+        ...(shards.restart ? { restartShard: shards.restart } : {}),
+        reload: reloadFrom(registration, config.homeserver.url),
         live: liveAgents(ctx, org),
         admins: ctx.config.org.admins,
       });
       await router.verifyLink();
       // Production serves the command center from the router's process too (compose, the private load balancer).
       const web = config.web.enabled
-        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org, view: router.view, homeserverUrl: config.homeserver.url })
+        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org: router.org, view: router.view, homeserverUrl: config.homeserver.url })
         : undefined;
       await stopOnSignal(async () => {
         shards.close();

@@ -84,6 +84,19 @@ describe('operator controls', () => {
     expect([...again.draining()]).toEqual(['s1']);
   });
 
+  it('rebase refills the same live Set for a reloaded org: departures out, hires in, staff/unstaff kept', () => {
+    const { controls } = world();
+    const live = controls.live;
+    controls.setStaffed('@c:x', true, '@ceo:x');
+    controls.setStaffed('@b:x', false, '@ceo:x');
+    // @a left the org, @d was hired; config agents.live now names @a and @d.
+    const next = ['@b:x', '@c:x', '@d:x'];
+    expect([...controls.liveFor(next, new Set(['@a:x', '@d:x']))].sort()).toEqual(['@c:x', '@d:x']);
+    controls.rebase(next, new Set(['@a:x', '@d:x']));
+    expect(controls.live).toBe(live);
+    expect([...live].sort()).toEqual(['@c:x', '@d:x']);
+  });
+
   it('takes a draining shard out of placement so its agents move, and puts it back on undrain', () => {
     const { registry, outbox, controls, handover } = world();
     registry.heartbeat({ shardId: 's0', url: 'http://127.0.0.1:1', startedAt: 1 });
