@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swappableOrg, type OrgSnapshot } from '../../src/admin/reload.ts';
 import { loadOrg } from '../../src/org/load.ts';
+import { placeAgent } from '../../src/protocol/placement.ts';
 import { OrgDirectory } from '../../src/org/directory.ts';
 import type { Person } from '../../src/org/types.ts';
 import { AppserviceClient } from '../../src/provision/client.ts';
@@ -57,6 +58,13 @@ describe('#fleet-admin reload on a real homeserver', () => {
     return res.chunk.find((e) => e.state_key === userId)?.content.membership;
   }
 
+  async function stopInProcess(shardId: string): Promise<void> {
+    const shard = fleet.shards.find((s) => s.shardId === shardId);
+    if (!shard) return;
+    await shard.close();
+    fleet.shards.splice(fleet.shards.indexOf(shard), 1);
+  }
+
   beforeAll(async () => {
     fleet = await startTestFleet({
       shards: 2, runtime: 'simple', org: shardOrg.org,
@@ -64,14 +72,11 @@ describe('#fleet-admin reload on a real homeserver', () => {
         reload: { read: () => snapshot(onDisk), provision: async (next) => `${(await provision(next.org)).failed} failed step(s)` },
         // The test's shard driver: the same shard id and store, started again with the org as it is now on disk.
         restartShard: async (id) => {
-          const old = fleet.shards.find((s) => s.shardId === id);
-          if (old) {
-            await old.close();
-            fleet.shards.splice(fleet.shards.indexOf(old), 1);
-          }
+          await stopInProcess(id);
           shardOrg.swap(onDisk);
           await fleet.startShard(id);
         },
+        stopShard: (id) => stopInProcess(id),
       },
     });
     expect((await provision(before)).failed).toBe(0);
@@ -123,6 +128,27 @@ describe('#fleet-admin reload on a real homeserver', () => {
     expect((await command(`who ${departed.name}`)).body).toContain('Nobody found');
     expect((await command('reload')).body).toContain('nothing to reload');
   }, 180_000);
+
+  it('restart <shard> brings a shard back as a new process under the same id; it answers again', async () => {
+    const agent = shardOrg.org.agents().find((p) => p.matrixId !== hire.matrixId && placeAgent(p.matrixId, ['shard-0', 'shard-1']) === 'shard-0')!;
+    const was = fleet.router.registry.list().find((s) => s.shardId === 'shard-0')!.startedAt;
+    expect((await command('restart shard-0')).body).toContain('Restarting shard-0');
+    for (let i = 0; i < 100 && fleet.router.registry.list().find((s) => s.shardId === 'shard-0')?.startedAt === was; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(fleet.router.registry.list().find((s) => s.shardId === 'shard-0')?.startedAt).toBeGreaterThan(was);
+    const dm = await ceo.openDm(agent.matrixId);
+    const asked = await ceo.say(dm, 'Back again?');
+    await ceo.waitFor((m) => m.sender === agent.matrixId && repliesTo(asked)(m), 30_000);
+  }, 60_000);
+
+  it('drain stops a drained shard that is not the highest-numbered, through the driver', async () => {
+    const drain = await command('drain shard-0');
+    expect(drain.body).toContain('stopped once its work is done');
+    for (let i = 0; i < 150 && fleet.router.registry.isLive('shard-0'); i++) await new Promise((r) => setTimeout(r, 200));
+    expect(fleet.router.registry.isLive('shard-0')).toBe(false);
+    expect(fleet.shards.map((s) => s.shardId)).toEqual(['shard-1']);
+    const agent = shardOrg.org.agents().find((p) => placeAgent(p.matrixId, ['shard-0', 'shard-1']) === 'shard-0')!;
+    expect((await command(`where ${agent.localpart}`)).body).toContain('is on shard-1');
+  }, 60_000);
 });
 
 /** The people with directReports rebuilt from reportsTo, as a hand-edited org file would load. */

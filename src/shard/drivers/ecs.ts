@@ -166,7 +166,8 @@ export class EcsShardDriver implements ShardDriver {
         const last = oldestFirst(stopped).findLast((t) => shardIdOf(t, this.opts.containerName) === id);
         const why = unhealthy.some((t) => shardIdOf(t, this.opts.containerName) === id)
           ? { healthStatus: 'UNHEALTHY' } : { stoppedReason: last?.stoppedReason, stopCode: last?.stopCode };
-        log.warn({ shard: id, ...why }, 'shard task died; starting a replacement');
+        if (last?.stoppedReason === STOP_REASON_RESTART) log.info({ shard: id }, 'restarted shard task stopped; starting it again');
+        else log.warn({ shard: id, ...why }, 'shard task died; starting a replacement');
       }
       await this.launch(restart);
       return restart;
