@@ -7,7 +7,11 @@ export default defineConfig({
     projects: [
       // `./fleet test --long` only (it sets FLEET_TEST_LONG): 10,000-case fuzzing and other slow checks.
       ...(process.env.FLEET_TEST_LONG ? [{
-        test: { name: 'long', include: ['test/long/**/*.test.ts'], fileParallelism: false, testTimeout: 1_800_000, hookTimeout: 600_000 },
+        test: {
+          name: 'long', include: ['test/long/**/*.test.ts'], fileParallelism: false, testTimeout: 1_800_000, hookTimeout: 600_000,
+          // The soak runs on the real homeserver, the one the integration project uses.
+          globalSetup: ['test/integration/global-setup.ts'],
+        },
       }] : []),
       {
         test: {
