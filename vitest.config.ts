@@ -32,6 +32,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'admin',
+          include: ['test/admin/**/*.test.ts'],
+          // The #fleet-admin console on a Synapse of its own (it creates the admin room and #all-employees).
+          fileParallelism: false,
+          globalSetup: ['test/admin/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
           // Headless Chromium against the fleet on a Synapse of its own; one file at a time, like integration.

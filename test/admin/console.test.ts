@@ -42,7 +42,24 @@ describe('#fleet-admin console on a real homeserver', () => {
     return [];
   }
 
+  /** The homeserver is shared with the other suites (provisioning makes these aliases too): ours replace theirs. */
+  const ownAliases: string[] = [];
+  const asBotClient = () => new AppserviceClient({ homeserverUrl: testHomeserver().url, asToken: testHomeserver().registration.asToken });
+  const botId = () => `@${testHomeserver().registration.senderLocalpart}:${serverName}`;
+  const dropAlias = (localpart: string) => asBotClient()
+    .request('DELETE', `/_matrix/client/v3/directory/room/${encodeURIComponent(`#${localpart}:${serverName}`)}`, { asUser: botId() })
+    .catch(() => undefined);
+  async function roomWithAlias(localpart: string, opts: { body: Record<string, unknown> }): Promise<{ room_id: string }> {
+    await dropAlias(localpart);
+    ownAliases.push(localpart);
+    return asBotClient().request<{ room_id: string }>('POST', '/_matrix/client/v3/createRoom', {
+      asUser: botId(), body: { ...opts.body, room_alias_name: localpart },
+    });
+  }
+
   beforeAll(async () => {
+    // Before the router starts, so it never learns the other suite's room for the alias.
+    for (const alias of ['fleet-admin', 'all-employees']) await dropAlias(alias);
     fleet = await startTestFleet({
       // Every model answer takes a second, so a pause or a drain lands while turns run and others queue behind them.
       shards: 2, runtime: 'simple', humans: [readerPerson.localpart], modelLatencyMs: 1000,
@@ -65,11 +82,8 @@ describe('#fleet-admin console on a real homeserver', () => {
     // What `./fleet provision` does: the bot creates #fleet-admin; the router learns it from the canonical alias.
     const bot = `@${fleet.hs.registration.senderLocalpart}:${serverName}`;
     const asBot = new AppserviceClient({ homeserverUrl: fleet.hs.url, asToken: fleet.hs.registration.asToken });
-    // The homeserver is shared with the other suites: provisioning may have made #fleet-admin already. Ours replaces it.
-    await asBot.request('DELETE', `/_matrix/client/v3/directory/room/${encodeURIComponent(`#fleet-admin:${serverName}`)}`, { asUser: bot })
-      .catch(() => undefined);
-    ({ room_id: adminRoom } = await asBot.request<{ room_id: string }>('POST', '/_matrix/client/v3/createRoom', {
-      asUser: bot, body: { room_alias_name: 'fleet-admin', name: 'Fleet admin', preset: 'public_chat', power_level_content_override: { users: { [bot]: 100, [ceo.userId]: 100 } } },
+    ({ room_id: adminRoom } = await roomWithAlias('fleet-admin', {
+      body: { name: 'Fleet admin', preset: 'public_chat', power_level_content_override: { users: { [bot]: 100, [ceo.userId]: 100 } } },
     }));
     for (const h of [ceo, reader, stranger]) await h.client.joinRoom(adminRoom);
     // The room is known once a command is answered.
@@ -81,6 +95,8 @@ describe('#fleet-admin console on a real homeserver', () => {
 
   afterAll(async () => {
     for (const h of [ceo, reader, stranger]) h?.stop();
+    // Leave the shared homeserver's aliases to the suites that provision them.
+    for (const alias of ownAliases) await dropAlias(alias);
     await fleet?.close();
   });
 
@@ -153,9 +169,7 @@ describe('#fleet-admin console on a real homeserver', () => {
   it('broadcast posts a notice to #all-employees that no agent answers', async () => {
     const bot = `@${fleet.hs.registration.senderLocalpart}:${serverName}`;
     const asBot = new AppserviceClient({ homeserverUrl: fleet.hs.url, asToken: fleet.hs.registration.asToken });
-    const { room_id: everyone } = await asBot.request<{ room_id: string }>('POST', '/_matrix/client/v3/createRoom', {
-      asUser: bot, body: { room_alias_name: 'all-employees', preset: 'public_chat' },
-    });
+    const { room_id: everyone } = await roomWithAlias('all-employees', { body: { preset: 'public_chat' } });
     await ceo.client.joinRoom(everyone);
     expect((await command(reader, 'broadcast Not from you')).answer.body).toContain('only admins');
     expect((await command(ceo, 'broadcast All hands at 3pm')).answer.body).toBe('Posted to #all-employees.');

@@ -78,3 +78,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await synapse.stop();
   };
 }
+
+/**
+ * The same setup on an instance of its own ("<instance>-<suffix>"), for a project whose tests change state other
+ * suites rely on (the admin room's alias, #all-employees) or that must not wipe theirs. Global setups run one after
+ * another, so changing the variable around the call is safe.
+ */
+export async function setupOwnInstance(project: TestProject, suffix: string): Promise<() => Promise<void>> {
+  const instance = process.env.FLEET_TEST_INSTANCE;
+  process.env.FLEET_TEST_INSTANCE = `${instance ?? 'vitest'}-${suffix}`;
+  try {
+    return await setup(project);
+  } finally {
+    if (instance === undefined) delete process.env.FLEET_TEST_INSTANCE;
+    else process.env.FLEET_TEST_INSTANCE = instance;
+  }
+}
