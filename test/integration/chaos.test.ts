@@ -2,23 +2,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
 import { CEO, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
-import { Human, type SeenMessage } from '../helpers/human.ts';
+import { Human } from '../helpers/human.ts';
 import { cuttableLink, type CuttableLink } from '../helpers/tcp-link.ts';
+import { repliesTo, sleep, turnStarts, until } from '../helpers/wait.ts';
 
 /**
  * Exactly-once under faults, proven by counting model calls per (agent, event) — the homeserver's transaction cache
  * would hide a duplicate post, never a duplicate model call — and replies per event.
  */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
-}
-const repliesTo = (eventId: string) => (m: SeenMessage) =>
-  (m.content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: string } } | undefined)?.['m.in_reply_to']?.event_id === eventId;
 
 let markers = 0;
 /** Asks, waits, counts: the scenario's bookkeeping. */
@@ -51,10 +42,7 @@ class Ledger {
 
   /** Model calls that started a turn for this (agent, event): the last message is the user's, naming the marker. */
   modelCalls(agentId: string, marker: string): number {
-    return this.fleet().model.requests().filter((r) => {
-      const last = r.messages.at(-1);
-      return r.agentId === agentId && last?.role === 'user' && last.content.includes(marker);
-    }).length;
+    return turnStarts(this.fleet().model, agentId, marker);
   }
 
   turnStarted(marker: string): boolean {

@@ -3,18 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { movedShare } from '../../src/protocol/placement.ts';
 import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
 import { CEO, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
-import { Human, type SeenMessage } from '../helpers/human.ts';
+import { Human } from '../helpers/human.ts';
+import { repliesTo, turnStarts, until } from '../helpers/wait.ts';
 
-const repliesTo = (eventId: string) => (m: SeenMessage) =>
-  (m.content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: string } } | undefined)?.['m.in_reply_to']?.event_id === eventId;
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** This file's waits are 30 s. */
+const WAIT_MS = 30_000;
 
 /** Several shard processes (started through the CLI, as `up` does) behind one router, on the real homeserver. */
 describe('shards', () => {
@@ -37,17 +30,13 @@ describe('shards', () => {
   }
   const answered = (agentId: string, eventId: string) => ceo.waitFor((m) => m.sender === agentId && repliesTo(eventId)(m), 30_000);
   const answersTo = (eventId: string) => ceo.seen.filter(repliesTo(eventId)).length;
-  /** Model calls that started a turn of `agentId` on a message containing `text` (exactly-once is counted here). */
-  const turnCalls = (agentId: string, text: string) => fleet.model.requests().filter((r) => {
-    const last = r.messages.at(-1);
-    return r.agentId === agentId && last?.role === 'user' && last.content.includes(text);
-  }).length;
+  const turnCalls = (agentId: string, text: string) => turnStarts(fleet.model, agentId, text);
 
   beforeAll(async () => {
     fleet = await startTestFleet({ shards: 0, modelLatencyMs: 400 });
     driver = new LocalShardDriver({ cliPath: join(import.meta.dirname, '../../src/cli/main.ts'), basePort: 0, env: fleet.shardProcessEnv(), restart: false });
     await driver.scale(3);
-    await until('3 shards heartbeat', () => liveShards().length === 3);
+    await until('3 shards heartbeat', () => liveShards().length === 3, WAIT_MS);
     await fleet.hs.registerUser(CEO.localpart, CEO.password);
     ceo = await Human.login(fleet.hs.url, CEO.localpart, CEO.password);
   });
@@ -77,7 +66,7 @@ describe('shards', () => {
     const sample = fleet.org.agents().slice(100, 106).map((a) => a.matrixId);
     const firstRound = await Promise.all(sample.map(async (a) => [a, await ask(a, 'Before and during the rescale')] as const));
     await driver.scale(4);
-    await until('4 shards heartbeat', () => liveShards().length === 4);
+    await until('4 shards heartbeat', () => liveShards().length === 4, WAIT_MS);
     const secondRound = await Promise.all(sample.map(async (a) => [a, await ask(a, 'After the rescale')] as const));
     for (const [a, e] of [...firstRound, ...secondRound]) await answered(a, e);
     // Each agent handles its messages in order: once the second is answered, the first cannot be answered again.
@@ -93,10 +82,10 @@ describe('shards', () => {
     const requestsBefore = fleet.model.requests().length;
     const inFlight = await ask(agent, 'Who do you report to? (asked as the shard dies)');
     // The model call has started (the scripted model holds it 400 ms): the turn is in the middle.
-    await until('the agent is mid-turn', () => fleet.model.requests().slice(requestsBefore).some((r) => r.agentId === agent));
+    await until('the agent is mid-turn', () => fleet.model.requests().slice(requestsBefore).some((r) => r.agentId === agent), WAIT_MS);
     driver.child(victimShard)!.kill('SIGKILL');
 
-    await until('the dead shard leaves placement', () => !liveShards().includes(victimShard));
+    await until('the dead shard leaves placement', () => !liveShards().includes(victimShard), WAIT_MS);
     expect(shardOf(agent)).not.toBe(victimShard);
     const [reply] = await answered(agent, inFlight);
     expect(reply!.body).toContain(fleet.org.manager(agent)!.name);
@@ -108,7 +97,7 @@ describe('shards', () => {
 
     // The killed shard comes back with the delivery still pending in its store: it must not run it again.
     await driver.scale(4);
-    await until('the killed shard is back', () => liveShards().includes(victimShard));
+    await until('the killed shard is back', () => liveShards().includes(victimShard), WAIT_MS);
     await new Promise((r) => setTimeout(r, 3000));
     expect(calls()).toBe(2);
     expect(answersTo(inFlight)).toBe(1);
