@@ -3,6 +3,7 @@ import { AppserviceHttpError } from 'matrix-appservice-bridge';
 import type { OrgDirectory } from '../org/directory.ts';
 import { componentLogger } from '../log.ts';
 import { createBridge } from '../matrix/bridge.ts';
+import { httpStatusOf } from '../matrix/errors.ts';
 import { NOT_AN_EMPLOYEE } from '../matrix/library-logs.ts';
 import { UserProvisioner } from '../matrix/provisioning.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
@@ -129,7 +130,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
         await provisioner.ensure(asAgent);
         return await bridge.getIntent(asAgent).matrixClient.getJoinedRoomMembers(roomId);
       } catch (err) {
-        const status = (err as { statusCode?: number }).statusCode;
+        const status = httpStatusOf(err);
         if (status === 403 || status === 404) return undefined; // not in the room: its members are not ours to read
         throw new RetryableError(`could not read the members of ${roomId}: ${(err as Error).message}`);
       }
