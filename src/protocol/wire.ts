@@ -118,7 +118,6 @@ export interface ShardStatus {
   /** Agents with work queued, in memory, or any recorded turn on this shard. */
   agents: Array<{ agentId: string; queued: number; warm: boolean; lastTurnAt?: number; turns: number;
     inputTokens: number; outputTokens: number; costUsd: number }>;
-  topUsage: Array<{ agentId: string; provider: string; model: string; inputTokens: number; outputTokens: number; turns: number; costUsd: number }>;
   limits?: unknown;
   providers?: unknown;
 }

@@ -3,7 +3,6 @@ import type { Db } from '../store/sqlite.ts';
 function prepare(db: Db) {
   return {
     upsertRoom: db.prepare('INSERT INTO rooms (room_id) VALUES (?) ON CONFLICT DO NOTHING'),
-    setDirect: db.prepare('INSERT INTO rooms (room_id, is_direct) VALUES (?, 1) ON CONFLICT (room_id) DO UPDATE SET is_direct = 1'),
     markKnown: db.prepare('UPDATE rooms SET members_known = 1 WHERE room_id = ?'),
     room: db.prepare('SELECT is_direct, members_known FROM rooms WHERE room_id = ?'),
     setMember: db.prepare(`INSERT INTO members (room_id, user_id, membership) VALUES (?, ?, ?)
@@ -33,14 +32,6 @@ export class RoomDirectory {
   setMembership(roomId: string, userId: string, membership: Membership): void {
     this.stmts.upsertRoom.run(roomId);
     this.stmts.setMember.run(roomId, userId, membership);
-  }
-
-  /**
-   * Records the inviter's is_direct flag. Routing does not read it (a room is a DM while it has two members, see
-   * isDirectChat): only the routing benchmark still sets it.
-   */
-  markDirect(roomId: string): void {
-    this.stmts.setDirect.run(roomId);
   }
 
   /** Replaces what is known with the homeserver's own member list (used the first time a room is seen mid-life). */

@@ -143,7 +143,7 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
     const warm = new Set((runtime as { warmAgents?: () => string[] }).warmAgents?.() ?? []);
     const ids = new Set([...queued.keys(), ...usage.keys(), ...warm]);
     return {
-      shardId: opts.shardId, startedAt, deliveries: store.counts(), topUsage: store.usage(10),
+      shardId: opts.shardId, startedAt, deliveries: store.counts(),
       limits: limits.stats(), providers: opts.limitStats?.(),
       agents: [...ids].sort().map((agentId) => {
         const u = usage.get(agentId);

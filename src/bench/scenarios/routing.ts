@@ -139,10 +139,7 @@ export async function routingScenario(org: OrgDirectory, sizes: { events: number
   let withStore: { perSecond: number; deliveries: number };
   try {
     const rooms = new RoomDirectory(db);
-    for (const room of mix.rooms) {
-      rooms.loadMembers(room.id, room.members.map((m) => m.matrixId));
-      if (room.direct) rooms.markDirect(room.id);
-    }
+    for (const room of mix.rooms) rooms.loadMembers(room.id, room.members.map((m) => m.matrixId));
     const router = new EventRouter({ org, rooms, fetchJoinedMembers: async () => undefined, fetchEventSender: async () => undefined });
     withStore = await eventsPerSecond(mix.events, warmup, async (event) => place((await router.route(event)).map((d) => d.agentId)));
   } finally {
