@@ -1,7 +1,9 @@
 import type { OrgDirectory } from '../org/directory.ts';
 import type { OperatorControls } from '../router/controls.ts';
 import type { FleetView } from '../router/fleet-view.ts';
+import type { AutoscalerStatus } from '../router/autoscaler.ts';
 import type { ParkedEvent } from '../router/inbox.ts';
+import type { Budgets } from '../budget/budgets.ts';
 import type { Answer } from './answer.ts';
 import type { AuditLog } from './audit.ts';
 import type { OrgReloader } from './reload.ts';
@@ -23,6 +25,10 @@ export interface AdminContext {
   waiting(agentId: string): number;
   /** Absent when the router does not manage its shards. */
   scale?: (count: number) => Promise<void>;
+  /** The autoscaler's state (shards.autoscale); absent when it is off. */
+  autoscale?: () => AutoscalerStatus;
+  /** Monthly budgets (`budget`, `budget set`, the budget line of `agent`). Absent in routers built without them. */
+  budgets?: Budgets;
   /** Posts a notice to #all-employees as the bot; false when that room does not exist. */
   broadcast?: (text: string) => Promise<boolean>;
   /** Restarts one shard through the shard driver (same id, same store). Absent when the router has no driver. */

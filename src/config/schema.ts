@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { limitsSchema } from '../shard/limits/config.ts';
 import { liveAgentsSchema } from '../provision/live.ts';
 import { routingSchema } from '../router/mentions/limits.ts';
+import { ORG_SIZE_MAX, ORG_SIZE_MIN, SEED_ORG_SIZE } from '../org/scale.ts';
+import { NAMESPACE_MODES } from '../matrix/namespace.ts';
+import { autoscaleSchema } from '../router/autoscaler.ts';
 
 const port = z.number().int().min(1).max(65535);
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL such as http://127.0.0.1:8008');
@@ -17,6 +20,8 @@ export const fleetConfigSchema = z.object({
   }),
   org: z.object({
     seed: z.number().int().default(42),
+    /** Headcount of the generated company, CEO included (src/org/scale.ts); 1001 is the seed's company. */
+    size: z.number().int().min(ORG_SIZE_MIN).max(ORG_SIZE_MAX).default(SEED_ORG_SIZE),
     file: z.string().optional(),
     humans: z.array(z.string()).default([]),
     /** Human admins besides the CEO: power 100 in the company's rooms, members of #fleet-admin. */
@@ -33,6 +38,8 @@ export const fleetConfigSchema = z.object({
     registration: z.string().min(1),
     id: z.string().min(1),
     senderLocalpart: localpart,
+    /** The registration's user namespace: the agents listed, every localpart but the humans', or auto (docs/security.md). */
+    namespace: z.enum(NAMESPACE_MODES).default('auto'),
   }),
   router: z.object({
     host: z.string().min(1),
@@ -70,6 +77,8 @@ export const fleetConfigSchema = z.object({
     turnTimeoutMs: z.number().int().min(1000).default(120_000),
     /** Hosts shards may announce besides the address their heartbeat comes from (e.g. a service name). */
     allowedHosts: z.array(z.string().min(1)).default([]),
+    /** The router sets the shard count from load between min and max (off by default; router/autoscaler.ts). */
+    autoscale: autoscaleSchema.prefault({}),
   }),
   agents: z.object({
     dataDir: z.string().min(1),
@@ -81,6 +90,8 @@ export const fleetConfigSchema = z.object({
     maxColleagueMessagesPerTurn: z.number().int().min(0).max(50).default(3),
     /** message_colleague calls one conversation may cause, counted per shard process. */
     maxColleagueMessagesPerConversation: z.number().int().min(0).max(1000).default(12),
+    /** Messages agents may send one human of the org per UTC day (report-backs in the room they asked in excepted). */
+    maxMessagesToHumanPerDay: z.number().int().min(0).max(1000).default(20),
   }),
   model: z.object({
     /** Validated in full by the providers' own schema (providerConfigSchema) when a shard starts. */

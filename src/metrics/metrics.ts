@@ -90,6 +90,25 @@ export const routerMetrics = {
   }),
 };
 
+/** The autoscaler's figures (router/autoscaler.ts; shards.autoscale), read at scrape time; unset when it is off. */
+let autoscaleSource: (() => { current: number | undefined; recommended: number | undefined }) | undefined;
+export function trackAutoscaler(source: typeof autoscaleSource): void {
+  autoscaleSource = source;
+}
+new Gauge({
+  name: 'fleet_router_autoscale_wanted_shards', help: 'Shard count the autoscaler (or an operator\'s scale) set last', ...registers(routerRegistry),
+  collect() { this.reset(); const v = autoscaleSource?.().current; if (v !== undefined) this.set(v); },
+});
+new Gauge({
+  name: 'fleet_router_autoscale_recommended_shards', help: 'Shard count the latest load sample alone asks for (before windows and cooldowns)',
+  ...registers(routerRegistry),
+  collect() { this.reset(); const v = autoscaleSource?.().recommended; if (v !== undefined) this.set(v); },
+});
+export const autoscaleDecisions = new Counter({
+  name: 'fleet_router_autoscale_decisions_total', help: 'Shard count changes by the autoscaler: up, down; failed when the driver refused',
+  labelNames: ['direction'], ...registers(routerRegistry),
+});
+
 /** What a shard's gauges read at scrape time, per shard id (tests run several shards in one process). */
 export interface ShardSources {
   warmAgents: () => number;

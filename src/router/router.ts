@@ -18,7 +18,9 @@ import { catchUpAfterJoin } from './catch-up.ts';
 import { Claims } from './claims.ts';
 import { OperatorControls, recallUnstarted, watchDrains } from './controls.ts';
 import { Dispatcher } from './dispatcher.ts';
-import { createFleetView } from './fleet-view-source.ts';
+import { createFleetView, fetchShardStatus } from './fleet-view-source.ts';
+import { startRouterAutoscaler } from './autoscale-load.ts';
+import type { AutoscaleConfig } from './autoscaler.ts';
 import type { FleetView } from './fleet-view.ts';
 import { Handover } from './handover.ts';
 import { pingHomeserver, type PingResult } from './homeserver-ping.ts';
@@ -27,6 +29,7 @@ import { Inbox, type InboxItem } from './inbox.ts';
 import { installInternalApi } from './internal-api.ts';
 import type { RoomEvent, RoutingLimits } from './mentions.ts';
 import { NotStaffed } from './not-staffed.ts';
+import { routerBudgets, type Budgets, type BudgetsConfig } from '../budget/index.ts';
 import { Outbox } from './outbox.ts';
 import type { RouterRegistration } from '../matrix/registration.ts';
 import { RetryableError } from './retryable.ts';
@@ -61,6 +64,10 @@ export interface RouterOptions {
   scaleShards?: (count: number) => Promise<void>;
   /** config org.admins: humans besides the CEO who may change the fleet from #fleet-admin. */
   admins?: readonly string[];
+  /** config budgets: monthly limits per agent, department and fleet (budget/). Default: none. */
+  budgets?: BudgetsConfig;
+  /** config shards.autoscale: with `enabled` and scaleShards, the router sets the shard count from load. */
+  autoscale?: AutoscaleConfig;
   /** Stops one shard whatever its index (ShardDriver.stop): how a drained shard is stopped. */
   stopShard?: (shardId: string) => Promise<void>;
   /** Restarts one shard under the same id (ShardDriver.restart): `restart <shard>`, and how shards learn a reload. */
@@ -82,6 +89,8 @@ export interface RunningRouter {
   view: FleetView;
   /** The org directory the router uses; a `reload confirm` switches what it answers (hand it to the web too). */
   org: OrgDirectory;
+  /** Monthly budgets: the spend ledger, limits and gate. */
+  budgets: Budgets;
   /** Asks the homeserver to ping us (call once the homeserver can reach the router's url). */
   verifyLink(): Promise<PingResult>;
   close(): Promise<void>;
@@ -162,6 +171,8 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   });
   provisioner = new UserProvisioner(bridge, org, db);
   agents = new AgentMatrix(bridge, provisioner);
+  const budgets = routerBudgets({ db, org, ...(opts.budgets ? { config: opts.budgets } : {}), bridge, log: log.child({ component: 'budget' }),
+    sendAsAgent: (agentId, roomId, content, txnId) => agents.send(agentId, roomId, content, txnId) });
 
   const handover = new Handover({
     outbox, claims, registry, tokenFor, log: log.child({ component: 'handover' }),
@@ -169,6 +180,12 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     isPaused: (agentId) => controls.isPaused(agentId) || awaitingShards.has(agentId),
   });
   const view = createFleetView({ org, registry, outbox, inbox, tokenFor, live: controls.live });
+  const autoscaler = opts.autoscale?.enabled && opts.scaleShards ? startRouterAutoscaler({
+    config: opts.autoscale, scale: opts.scaleShards, log: log.child({ component: 'autoscaler' }), db, registry, claimTtlMs: claims.ttlMs,
+    draining: () => controls.draining(), status: (id, url) => fetchShardStatus(url, tokenFor(id)),
+  }) : undefined;
+  // An operator's scale goes through the autoscaler (when on), which lets it hold for its cooldowns.
+  const scaleByHand = autoscaler ? autoscaler.scaleByHand : opts.scaleShards;
   // A driver stops any shard; a router given only scaleShards (embedded, tests) can stop just the highest one.
   const stopShard = opts.stopShard ? async (shardId: string) => {
     await opts.stopShard!(shardId);
@@ -192,11 +209,13 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
       return n;
     },
     waiting: (agentId: string) => outbox.open().filter((d) => d.agentId === agentId).length,
-    ...(opts.scaleShards ? { scale: opts.scaleShards } : {}),
+    ...(scaleByHand ? { scale: scaleByHand } : {}),
+    ...(autoscaler ? { autoscale: () => autoscaler.status() } : {}),
     canStop: (shardId: string) => opts.stopShard !== undefined || (stopShard !== undefined && shardId === `shard-${registry.list().length - 1}`),
     ...(opts.restartShard ? { restart: opts.restartShard } : {}),
     ...(opts.reload ? { reload: reloader(opts.reload) } : {}),
     broadcast: broadcaster(bridge, org.domain),
+    budgets,
   };
   const admin = new AdminRoom({ bridge, org, log: log.child({ component: 'admin' }), ctx: adminCtx, ...(opts.admins ? { admins: opts.admins } : {}) });
 
@@ -238,7 +257,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     if (!item.event.content || typeof item.event.content !== 'object') return;
     if (admin.handle(item.event)) return;
     const routed = ((await bridgeOnEvent(item.event)) ?? []) as Delivery[];
-    const deliveries = await notStaffed.filter(routed);
+    const deliveries = budgets.filter(await notStaffed.filter(routed));
     if (deliveries.length > 0) {
       outbox.add(item.seq, deliveries);
       handover.kick();
@@ -254,8 +273,10 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
         .then((n) => { if (n > 0) dispatcher.kick(); })
         .catch((err: Error) => log.warn({ roomId, agentId, err: err.message }, 'could not catch up on a room after a join'));
     },
-    ...(opts.scaleShards ? { scaleShards: opts.scaleShards } : {}),
+    ...(scaleByHand ? { scaleShards: scaleByHand } : {}),
     runAdminCommand: (command) => runAdminCommand(command, adminCtx, { id: 'cli', role: 'admin' }),
+    claimFlags: (deliveryId) => budgets.claimFlags(outbox.payloads([deliveryId])[0]),
+    onUsage: (shardId, usage) => budgets.record(shardId, usage),
     ...(opts.allowedShardHosts ? { extraShardHosts: opts.allowedShardHosts } : {}),
   });
   listener.installErrorHandler();
@@ -275,6 +296,8 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     try {
       inbox.prune();
       notStaffed.prune();
+      budgets.prune();
+      budgets.sweep();
       rooms.pruneSenders(7 * 24 * 3600_000);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'inbox retention failed');
@@ -299,14 +322,17 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     bridge,
     view,
     org,
+    budgets,
     verifyLink: () => pingHomeserver({ homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log }),
     async close() {
       clearInterval(pruneTimer);
+      autoscaler?.stop();
       stopDrains();
       trackRouter(undefined);
       await dispatcher.stop();
       await admin.idle();
       await notStaffed.idle();
+      await budgets.idle();
       await handover.close();
       registry.close();
       await bridge.close();

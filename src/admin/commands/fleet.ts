@@ -1,6 +1,7 @@
 import { answer, refuse } from '../answer.ts';
 import type { CommandSpec } from '../context.ts';
 import { ago, count } from '../format.ts';
+import { describeAutoscaler } from '../../router/autoscaler.ts';
 
 /** status, shards, scale, drain, undrain, restart: the fleet as a whole. */
 export const fleetCommands: CommandSpec[] = [
@@ -21,6 +22,7 @@ export const fleetCommands: CommandSpec[] = [
         `Agents: ${live.length} live (${warm} warm, ${live.length - warm} hibernated), ${paused} paused, ${agents.length - live.length} not staffed.`,
         `Inbox: ${inbox.pending} pending, ${inbox.done} done, ${inbox.failed} parked.`,
         `Last minute: ${turns.length} turn(s), ${failed} failed.`,
+        ...(ctx.autoscale ? [describeAutoscaler(ctx.autoscale(), (at) => ago(at))] : []),
       ].join('\n')]);
     },
   },
@@ -30,7 +32,7 @@ export const fleetCommands: CommandSpec[] = [
     async run(ctx, { page }) {
       const shards = await ctx.view.shards();
       if (shards.length === 0) return answer(['No live shard.']);
-      return answer([`${shards.length} live shard(s):`, {
+      return answer([`${shards.length} live shard(s):${ctx.autoscale ? ` ${describeAutoscaler(ctx.autoscale(), (at) => ago(at))}` : ''}`, {
         headers: ['shard', 'state', 'agents', 'unfinished', 'restarts', 'heartbeat', 'url'], page,
         rows: shards.map((s) => [s.shardId, ctx.controls.draining().has(s.shardId) ? 'draining' : s.reachable ? 'live' : 'not answering',
           String(s.placedAgents), String(s.unfinished), String(s.restarts), ago(s.lastSeenAt), s.url]),

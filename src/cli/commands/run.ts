@@ -180,6 +180,7 @@ export function registerRunCommands(program: Command): void {
         ...createRuntime(ctx, org),
         limits: config.limits,
         maxHops: config.agents.maxHops,
+        maxMessagesToHumanPerDay: config.agents.maxMessagesToHumanPerDay,
         costOf: costEstimator(ctx),
         drainMs: config.shards.drainMs, turnTimeoutMs: config.shards.turnTimeoutMs, retryHorizonMs: config.shards.retryHorizonMs,
         // A newer process of this shard id took over (ECS replacement): this one stops at once.
@@ -194,7 +195,7 @@ function routerTuning(ctx: FleetContext) {
   const { router, shards, routing } = ctx.config;
   return {
     host: router.host, port: router.port, deadShardAfterMs: shards.deadAfterMs, heartbeatMs: shards.heartbeatMs,
-    claimTtlMs: shards.claimTtlMs, allowedShardHosts: shards.allowedHosts, routing,
+    claimTtlMs: shards.claimTtlMs, allowedShardHosts: shards.allowedHosts, routing, autoscale: shards.autoscale,
   };
 }
 
