@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +11,8 @@ import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
 import { CEO, testOrg } from '../helpers/fleet.ts';
 import { testHomeserver, type TestHomeserver } from '../helpers/homeserver.ts';
 import { Human } from '../helpers/human.ts';
+import { workspaceDirName } from '../../src/agents/workspace/workspace.ts';
+import { recordFigures } from '../helpers/figures.ts';
 import { freePort } from '../helpers/ports.ts';
 import { repliesTo, sleep, until } from '../helpers/wait.ts';
 
@@ -29,10 +31,32 @@ const MINUTES = Number(process.env.FLEET_SOAK_MINUTES ?? 10);
 const RATE = Number(process.env.FLEET_SOAK_RATE ?? 1); // messages per second, round robin over the agents
 const MAX_SLOPE = Number(process.env.FLEET_SOAK_MAX_SLOPE ?? 2);
 const AGENTS = 100;
+/**
+ * Every HOT_EVERY-th message goes to the first agent's DM, so one room passes the transcript's summarising point
+ * (24 turns: openclaw/runtime.ts maxTurnsInContext 12, × 2) within the run and its file is seen to stop growing.
+ */
+const HOT_EVERY = 5;
+/**
+ * Disk: what the data dir gains per message once warm (SQLite history kept for the 7-day retention horizon — the
+ * event id, the delivery, the turn — and transcript lines until a room is summarised). At 1 msg/s for the horizon,
+ * 8 KiB a message is 4.6 GiB, the most the data dir can reach before pruning holds it flat.
+ */
+const MAX_KIB_PER_MESSAGE = Number(process.env.FLEET_SOAK_MAX_KIB_PER_MESSAGE ?? 8);
+/** A summarised transcript: at most 24 turns of a few hundred bytes plus a 2,000-character summary. */
+const MAX_TRANSCRIPT_KIB = 32;
 const SAMPLE_MS = 10_000;
 const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
 
-interface Sample { at: number; rssMiB: Record<string, number>; rows: Record<string, number> }
+interface Sample { at: number; rssMiB: Record<string, number>; rows: Record<string, number>; diskKiB: Record<string, number> }
+
+/** KiB on disk under `path` (du), 0 while it does not exist. */
+function diskKiB(path: string): number {
+  try {
+    return Number(execFileSync('du', ['-sk', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\t')[0]);
+  } catch {
+    return 0;
+  }
+}
 
 function rssMiB(pid: number | undefined): number {
   if (!pid) return Number.NaN;
@@ -139,6 +163,8 @@ describe(`soak: ${MINUTES} min at ${RATE} msg/s to ${AGENTS} agents`, () => {
         deliveriesDone: sum("SELECT COUNT(*) AS n FROM deliveries WHERE state != 'pending'"),
         turns: sum('SELECT COUNT(*) AS n FROM turns'),
       },
+      diskKiB: { total: diskKiB(dataDir), router: diskKiB(routerDb) + diskKiB(`${routerDb}-wal`), shards: diskKiB(join(dataDir, 'shards')),
+        agents: diskKiB(join(dataDir, 'agents')) },
     });
 
     const asked: Array<{ agentId: string; marker: string; eventId: string }> = [];
@@ -146,8 +172,9 @@ describe(`soak: ${MINUTES} min at ${RATE} msg/s to ${AGENTS} agents`, () => {
     const started = Date.now();
     const end = started + MINUTES * 60_000;
     let nextSample = started + SAMPLE_MS;
+    let roundRobin = 0;
     for (let i = 0; Date.now() < end; i++) {
-      const k = i % AGENTS;
+      const k = i % HOT_EVERY === 0 ? 0 : 1 + (roundRobin++ % (AGENTS - 1));
       const marker = `S${i}-${Date.now().toString(36)}`;
       asked.push({ agentId: agents[k]!.matrixId, marker, eventId: await ceo.say(rooms[k]!, `Who do you report to? (${marker})`) });
       if (Date.now() >= nextSample) {
@@ -175,15 +202,37 @@ describe(`soak: ${MINUTES} min at ${RATE} msg/s to ${AGENTS} agents`, () => {
       [k, slope(half.map((s) => [(s.at - started) / 60_000, s.rssMiB[k]!] as [number, number]))]));
     const last = samples.at(-1)!;
     const peak = (key: string) => Math.max(...samples.map((s) => s.rows[key]!));
-    const du = execFileSync('du', ['-sk', dataDir], { encoding: 'utf8' }).split('\t')[0];
+    // Disk: growth per message over the second half, and the hot room's transcript (summarised, not growing).
+    const diskSlope = slope(half.map((s) => [(s.at - started) / 60_000, s.diskKiB.total!] as [number, number]));
+    const kibPerMessage = diskSlope / (RATE * 60);
+    const hotDir = join(dataDir, 'agents', workspaceDirName(agents[0]!.matrixId), 'sessions');
+    const hotTranscript = readdirSync(hotDir).map((f) => ({ kib: statSync(join(hotDir, f)).size / 1024, text: readFileSync(join(hotDir, f), 'utf8') }));
+    const hotTurns = hotTranscript.map((t) => t.text.split('\n').filter((l) => l.includes('"kind":"turn"')).length);
+    const hotSummarised = hotTranscript.some((t) => t.text.includes('"kind":"summary"'));
     console.log([
       `soak: ${asked.length} messages in ${MINUTES} min to ${AGENTS} agents, lost ${lost}, doubled ${doubled}`,
       `soak: RSS MiB start→end ${Object.keys(pids()).map((k) => `${k} ${samples[0]!.rssMiB[k]!.toFixed(0)}→${last.rssMiB[k]!.toFixed(0)}`).join(', ')}`,
       `soak: RSS slope over the second half (MiB/min, bound ${MAX_SLOPE}): ${Object.entries(slopes).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`,
       `soak: peak work rows inbox-pending ${peak('inboxPending')}, outbox ${peak('outbox')}, claims ${peak('claims')}, shard deliveries pending ${peak('deliveriesPending')}`,
       `soak: history rows at the end (one per message until the retention horizon): ${JSON.stringify(last.rows)}`,
-      `soak: data dir ${(Number(du) / 1024).toFixed(1)} MiB, ${samples.length} samples`,
+      `soak: data dir MiB over time (total/router/shards/agents): ${samples.filter((_, i) => i % 6 === 0 || i === samples.length - 1)
+        .map((s) => `${((s.at - started) / 60_000).toFixed(1)} min ${['total', 'router', 'shards', 'agents'].map((k) => (s.diskKiB[k]! / 1024).toFixed(1)).join('/')}`).join(', ')}`,
+      `soak: data dir growth over the second half ${kibPerMessage.toFixed(2)} KiB/message (bound ${MAX_KIB_PER_MESSAGE}); hot room transcript `
+        + `${hotTranscript.map((t) => t.kib.toFixed(1)).join('+')} KiB, ${hotTurns.join('+')} turns kept, summarised ${hotSummarised}`,
+      `soak: ${samples.length} samples`,
     ].join('\n'));
+    recordFigures('soak', {
+      summary: `${asked.length} messages in ${MINUTES} min to ${AGENTS} agents: lost ${lost}, doubled ${doubled}; RSS slope MiB/min `
+        + `${Object.entries(slopes).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (bound ${MAX_SLOPE}); disk ${kibPerMessage.toFixed(2)} KiB/message `
+        + `(bound ${MAX_KIB_PER_MESSAGE}), data dir ${(last.diskKiB.total! / 1024).toFixed(1)} MiB; hot transcript summarised ${hotSummarised}`,
+      rows: Object.keys(pids()).map((k) => ({ process: k, 'RSS start MiB': samples[0]!.rssMiB[k]!.toFixed(0), 'RSS end MiB': last.rssMiB[k]!.toFixed(0),
+        'slope MiB/min': slopes[k]!.toFixed(2) })),
+      lost, doubled, messages: asked.length, minutes: MINUTES, slopes, kibPerMessage,
+      peaks: Object.fromEntries(['inboxPending', 'outbox', 'claims', 'deliveriesPending'].map((k) => [k, peak(k)])),
+      rowsAtEnd: last.rows,
+      disk: samples.map((s) => ({ min: +((s.at - started) / 60_000).toFixed(2), ...s.diskKiB })),
+      rss: samples.map((s) => ({ min: +((s.at - started) / 60_000).toFixed(2), ...s.rssMiB })),
+    });
 
     expect({ lost, doubled }).toEqual({ lost: 0, doubled: 0 });
     for (const [k, v] of Object.entries(slopes)) expect({ process: k, slopeOk: v < MAX_SLOPE }).toEqual({ process: k, slopeOk: true });
@@ -197,5 +246,11 @@ describe(`soak: ${MINUTES} min at ${RATE} msg/s to ${AGENTS} agents`, () => {
     const first = samples[0]!.rows;
     expect(last.rows.turns! - first.turns!).toBe(asked.length);
     expect(last.rows.deliveriesDone! - first.deliveriesDone!).toBe(asked.length);
+    // Disk: bounded growth per message; the hot room's transcript was summarised and keeps at most 2 × 12 turns.
+    expect({ kibPerMessageOk: kibPerMessage < MAX_KIB_PER_MESSAGE }).toEqual({ kibPerMessageOk: true });
+    if (asked.length / HOT_EVERY > 30) {
+      expect(hotSummarised).toBe(true);
+      for (const [i, t] of hotTranscript.entries()) expect({ turns: hotTurns[i]! <= 24, small: t.kib <= MAX_TRANSCRIPT_KIB }).toEqual({ turns: true, small: true });
+    }
   });
 });
