@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
+import type { PostgresConnection } from './postgres.ts';
 
 /** Paths as Synapse sees them, inside the chroot. */
 export interface InstancePaths {
@@ -56,9 +57,11 @@ export interface SynapseConfigInput {
   port: number;
   paths: InstancePaths;
   withAppservice: boolean;
+  /** Its own PostgreSQL server (postgres.ts); SQLite in the instance directory when absent. */
+  postgres?: PostgresConnection;
 }
 
-/** homeserver.yaml: loopback HTTP client API only, SQLite, no federation, no open registration. */
+/** homeserver.yaml: loopback HTTP client API only, SQLite or PostgreSQL, no federation, no open registration. */
 export function homeserverYaml(input: SynapseConfigInput): string {
   const { paths } = input;
   const config = {
@@ -74,7 +77,9 @@ export function homeserverYaml(input: SynapseConfigInput): string {
         resources: [{ names: ['client'], compress: false }],
       },
     ],
-    database: { name: 'sqlite3', args: { database: paths.database } },
+    database: input.postgres
+      ? { name: 'psycopg2', args: { user: input.postgres.user, database: input.postgres.database, host: input.postgres.socketDir, cp_min: 5, cp_max: 10 } }
+      : { name: 'sqlite3', args: { database: paths.database } },
     log_config: paths.logConfig,
     media_store_path: paths.mediaStore,
     signing_key_path: paths.signingKey,

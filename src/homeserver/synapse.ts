@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { componentLogger, type Logger } from '../log.ts';
 import { homeserverYaml, instancePaths, logYaml, newSigningKey, type InstancePaths } from './synapse-config.ts';
 import { registerWithSharedSecret, type RegisterResult } from './shared-secret-register.ts';
+import { LocalPostgres } from './postgres.ts';
+import { isAlive, killGroup, readCmdline } from './processes.ts';
 
 export interface LocalSynapseOptions {
   /** The chroot from ensureSynapseRoot. */
@@ -16,11 +18,14 @@ export interface LocalSynapseOptions {
   serverName: string;
   /** Written to the instance at every start, so a changed registration is picked up (by a restart if needed). */
   appserviceRegistrationYaml?: string;
+  /** Synapse's database: SQLite in the instance (default, quick to start and wipe) or its own PostgreSQL server. */
+  database?: SynapseDatabase;
   log?: Logger;
 }
 
+export type SynapseDatabase = 'sqlite' | 'postgres';
+
 const READY_TIMEOUT_MS = 120_000;
-const STOP_GRACE_MS = 15_000;
 
 
 /**
@@ -36,6 +41,7 @@ export class LocalSynapse {
   /** The instance directory on this machine. */
   readonly instanceDir: string;
   private pid: number | undefined;
+  private readonly postgres: LocalPostgres | undefined;
 
   constructor(opts: LocalSynapseOptions) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(opts.instance)) throw new Error(`bad Synapse instance name: ${opts.instance}`);
@@ -43,6 +49,7 @@ export class LocalSynapse {
     this.log = opts.log ?? componentLogger('synapse');
     this.inside = instancePaths(`/srv/${opts.instance}`);
     this.instanceDir = join(opts.root, 'srv', opts.instance);
+    this.postgres = opts.database === 'postgres' ? new LocalPostgres({ root: opts.root, instanceDirInside: this.inside.dir, log: this.log }) : undefined;
   }
 
   get url(): string {
@@ -61,6 +68,7 @@ export class LocalSynapse {
   async start(): Promise<void> {
     mkdirSync(this.host(this.inside.mediaStore), { recursive: true, mode: 0o700 });
     this.ensureSecrets();
+    await this.postgres?.start();
     const changed = this.writeConfig();
     const running = this.runningPid();
     if (running !== undefined && !changed) {
@@ -79,7 +87,9 @@ export class LocalSynapse {
   }
 
   async stop(): Promise<void> {
-    const pid = this.pid ?? this.runningPid();
+    // The pidfile first: another LocalSynapse of this instance (a test that restarted the homeserver) may have
+    // replaced the process this object started.
+    const pid = this.runningPid() ?? this.pid;
     this.pid = undefined;
     if (pid === undefined) return;
     await killGroup(pid);
@@ -127,6 +137,7 @@ export class LocalSynapse {
       [this.inside.config, homeserverYaml({
         serverName: this.opts.serverName, port: this.opts.port, paths: this.inside,
         withAppservice: this.opts.appserviceRegistrationYaml !== undefined,
+        ...(this.postgres ? { postgres: this.postgres.connection } : {}),
       })],
       [this.inside.logConfig, logYaml()],
       [this.inside.appservice, this.opts.appserviceRegistrationYaml],
@@ -202,44 +213,4 @@ export class LocalSynapse {
     const tail = text.trimEnd().split('\n').slice(-lines).join('\n');
     return tail ? `last lines of ${this.outFile()}:\n${tail}` : `${this.outFile()} is empty`;
   }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie answers signal 0 but is gone for every purpose here.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function readCmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
-}
-
-/** SIGTERM to the process group, SIGKILL after the grace period; resolves once the leader is gone. */
-async function killGroup(pid: number): Promise<void> {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  for (const deadline = Date.now() + STOP_GRACE_MS; Date.now() < deadline; await sleep(100)) {
-    if (!isAlive(pid)) return;
-  }
-  signal('SIGKILL');
-  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
 }

@@ -21,6 +21,8 @@ export interface ProvisionCounts {
   stateEvents: number;
   joins: number;
   invites: number;
+  /** Agents recorded as belonging to a lazily joined room (no homeserver request). */
+  lazyMembers: number;
 }
 
 export interface RemovedCounts {
@@ -62,7 +64,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   // Synapse lets one appservice change at most 10 memberships at once and queues the rest inside; more in flight
   // only ties up connections.
   const memberQueue = new PQueue({ concurrency: Math.min(opts.concurrency, SYNAPSE_AS_MEMBERSHIP_SLOTS) });
-  const created: ProvisionCounts = { users: 0, profiles: 0, rooms: 0, spaces: 0, stateEvents: 0, joins: 0, invites: 0 };
+  const created: ProvisionCounts = { users: 0, profiles: 0, rooms: 0, spaces: 0, stateEvents: 0, joins: 0, invites: 0, lazyMembers: 0 };
   const removed: RemovedCounts = { leaves: 0, kicks: 0, deactivated: 0, archived: 0 };
   let unchanged = 0;
   let failed = 0;
@@ -101,11 +103,17 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const recordedMembers = store.memberships();
   const desiredMembers = new Map(plan.memberships.map((m) => [membershipKey(m.alias, m.userId), m]));
   const toAdd: DesiredMembership[] = [];
+  const lazyToRecord: DesiredMembership[] = [];
   for (const [key, m] of desiredMembers) {
     const rec = recordedMembers.get(key);
+    // An agent joined already (an eager room that grew past the limit, or a lazy join) stays: no leave, no event.
     if (rec && (rec.membership === m.membership || rec.membership === 'join')) unchanged++;
+    else if (m.membership === 'lazy') lazyToRecord.push(m);
     else toAdd.push(m);
   }
+  // Lazy memberships cost the homeserver nothing now: recorded so a departure or move later leaves the room too.
+  store.recordMemberships(lazyToRecord);
+  created.lazyMembers += lazyToRecord.length;
   const toRemove = [...recordedMembers.entries()].filter(([key]) => !desiredMembers.has(key)).map(([, m]) => m);
 
   const profileSteps = userWork.length * 3;

@@ -1,5 +1,5 @@
 export { provisionOrg, type ProvisionOptions, type ProvisionResult } from './provision.ts';
-export { planOrg, ALL_EMPLOYEES, FLEET_ADMIN, COMPANY_SPACE, leadershipAlias, departmentSpaceAlias,
+export { planOrg, lazyRoomMembers, DEFAULT_EAGER_JOIN_MAX_MEMBERS, ALL_EMPLOYEES, FLEET_ADMIN, COMPANY_SPACE, leadershipAlias, departmentSpaceAlias,
   type ProvisionPlan, type PlanOptions, type DesiredRoom, type DesiredUser, type DesiredMembership, type PowerLevelsContent } from './plan.ts';
 export { liveAgentsSchema, selectLiveAgents, notStaffedNotice, type LiveAgentsConfig } from './live.ts';
 export { slugify, teamAliasLocalparts } from './slug.ts';

@@ -8,7 +8,17 @@ export const COMPANY_SPACE = 'company';
 export const leadershipAlias = (department: string): string => `${slugify(department)}-leadership`;
 export const departmentSpaceAlias = (department: string): string => `${slugify(department)}-department`;
 
-export type Membership = 'join' | 'invite';
+/**
+ * join: the agent is joined by provisioning. invite: a human, invited by the bot. lazy: an agent of a room too big
+ * to join everyone eagerly; it is recorded as belonging there, and joins when it first answers there (docs/provisioning.md).
+ */
+export type Membership = 'join' | 'invite' | 'lazy';
+
+/**
+ * Rooms with more agents than this are joined lazily. 100 matches routing.nameMatchMaxMembers: a room too big to
+ * guess names in is a broadcast room, where most agents never speak. At 1001 people only #all-employees is lazy.
+ */
+export const DEFAULT_EAGER_JOIN_MAX_MEMBERS = 100;
 
 export interface PowerLevelsContent {
   users: Record<string, number>;
@@ -72,6 +82,8 @@ export interface PlanOptions {
   live?: ReadonlySet<string>;
   /** Shown in the company space's and #all-employees' names; default the domain. */
   companyName?: string;
+  /** Rooms with more agents than this are joined lazily (DEFAULT_EAGER_JOIN_MAX_MEMBERS). */
+  eagerJoinMaxMembers?: number;
 }
 
 // Only the provisioner (and the people at 100) may change who has power or how the room is reached.
@@ -94,11 +106,12 @@ function powerLevels(users: Map<string, number>, stateDefault: number, invite: n
 }
 
 const isLeader = (p: Person): boolean => p.level !== 'IC';
+const rootOf = (people: readonly Person[]): Person | undefined => people.find((p) => p.reportsTo === null);
 
 /** Desired homeserver state for the org: who exists, which rooms and spaces, who is where with what power. Pure. */
 export function planOrg(org: OrgDirectory, opts: PlanOptions): ProvisionPlan {
   const people = org.all();
-  const root = people.find((p) => p.reportsTo === null);
+  const root = rootOf(people);
   const admins = [...new Set(opts.admins ?? [])];
   for (const id of admins) {
     if (org.isAgent(id)) throw new Error(`provision: admin ${id} is an agent in the org; admins must be humans`);
@@ -170,24 +183,17 @@ export function planOrg(org: OrgDirectory, opts: PlanOptions): ProvisionPlan {
   }
 
   const memberships: DesiredMembership[] = [];
-  const add = (alias: string, userId: string, human: boolean) => memberships.push({ alias, userId, membership: human ? 'invite' : 'join' });
+  const lazy = lazyAliases(belonging(org, teamAliases), opts.eagerJoinMaxMembers);
   for (const p of people) {
-    const where = new Set([ALL_EMPLOYEES]);
-    if (p.team !== null) where.add(teamAliases.get(teamKey({ department: p.department, team: p.team }))!);
-    if (isLeader(p)) where.add(leadershipAlias(p.department));
-    // The heads reporting to the root sit in the root's leadership room with it.
-    if (root && p.reportsTo === root.matrixId && rootDept !== undefined) where.add(leadershipAlias(rootDept));
-    if (p.human) {
-      // Humans browse by spaces; agents do not need to be members of them.
-      where.add(COMPANY_SPACE).add(departmentSpaceAlias(p.department));
-      if (p === root) where.add(FLEET_ADMIN);
+    for (const alias of roomsOf(p, root, teamAliases)) {
+      memberships.push({ alias, userId: p.matrixId, membership: p.human ? 'invite' : lazy.has(alias) ? 'lazy' : 'join' });
     }
-    for (const alias of where) add(alias, p.matrixId, p.human);
   }
+  const add = (alias: string, userId: string) => memberships.push({ alias, userId, membership: 'invite' });
   for (const id of admins) {
     if (id === root?.matrixId) continue;
-    add(FLEET_ADMIN, id, true);
-    if (!org.has(id)) add(COMPANY_SPACE, id, true);
+    add(FLEET_ADMIN, id);
+    if (!org.has(id)) add(COMPANY_SPACE, id);
   }
 
   const users = org.agents().map((p) => ({
@@ -195,4 +201,47 @@ export function planOrg(org: OrgDirectory, opts: PlanOptions): ProvisionPlan {
   }));
   const humans = new Set([...org.humans().map((p) => p.matrixId), ...admins]);
   return { domain: org.domain, botUserId: opts.botUserId, users, rooms, memberships, humans };
+}
+
+/** The org rooms one person belongs to by their place in the org (admins from config come on top). */
+function roomsOf(p: Person, root: Person | undefined, teamAliases: ReadonlyMap<string, string>): Set<string> {
+  const where = new Set([ALL_EMPLOYEES]);
+  if (p.team !== null) where.add(teamAliases.get(teamKey({ department: p.department, team: p.team }))!);
+  if (isLeader(p)) where.add(leadershipAlias(p.department));
+  // The heads reporting to the root sit in the root's leadership room with it.
+  if (root && p.reportsTo === root.matrixId) where.add(leadershipAlias(root.department));
+  if (p.human) {
+    // Humans browse by spaces; agents do not need to be members of them.
+    where.add(COMPANY_SPACE).add(departmentSpaceAlias(p.department));
+    if (p === root) where.add(FLEET_ADMIN);
+  }
+  return where;
+}
+
+/** Agents per org room alias. */
+function belonging(org: OrgDirectory, teamAliases: ReadonlyMap<string, string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const root = rootOf(org.all());
+  for (const p of org.agents()) {
+    for (const alias of roomsOf(p, root, teamAliases)) {
+      let list = out.get(alias);
+      if (!list) out.set(alias, (list = []));
+      list.push(p.matrixId);
+    }
+  }
+  return out;
+}
+
+function lazyAliases(agentsByRoom: ReadonlyMap<string, string[]>, max = DEFAULT_EAGER_JOIN_MAX_MEMBERS): Set<string> {
+  return new Set([...agentsByRoom].filter(([, agents]) => agents.length > max).map(([alias]) => alias));
+}
+
+/**
+ * The rooms joined lazily and the agents who belong in each (alias → agent ids): what routing treats as their
+ * members, so an agent is addressed there as if joined and joins when it answers. Same policy as planOrg.
+ */
+export function lazyRoomMembers(org: OrgDirectory, eagerJoinMaxMembers = DEFAULT_EAGER_JOIN_MAX_MEMBERS): Map<string, Set<string>> {
+  const agentsByRoom = belonging(org, teamAliasLocalparts(org.teams()));
+  const lazy = lazyAliases(agentsByRoom, eagerJoinMaxMembers);
+  return new Map([...lazy].map((alias) => [alias, new Set(agentsByRoom.get(alias))]));
 }

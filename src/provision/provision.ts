@@ -26,6 +26,8 @@ export interface ProvisionOptions {
   /** Membership changes in flight per room (default 1: Synapse serialises them per room). */
   perRoomConcurrency?: number;
   companyName?: string;
+  /** Rooms with more agents than this are joined lazily (default 100; config provisioning.eagerJoinMaxMembers). */
+  eagerJoinMaxMembers?: number;
   /** 'auto' (default): a bar when stdout is a terminal, periodic log lines otherwise. */
   progress?: ProgressMode;
   onProgress?: (p: ProvisionProgress) => void;
@@ -50,7 +52,8 @@ export interface ProvisionResult {
 export async function provisionOrg(opts: ProvisionOptions): Promise<ProvisionResult> {
   const started = Date.now();
   const botUserId = `@${opts.registration.senderLocalpart}:${opts.org.domain}`;
-  const plan = planOrg(opts.org, { botUserId, admins: opts.admins, live: opts.live, companyName: opts.companyName });
+  const plan = planOrg(opts.org, { botUserId, admins: opts.admins, live: opts.live, companyName: opts.companyName,
+    ...(opts.eagerJoinMaxMembers !== undefined ? { eagerJoinMaxMembers: opts.eagerJoinMaxMembers } : {}) });
   const ops = new HomeserverOps(new AppserviceClient({ homeserverUrl: opts.homeserverUrl, asToken: opts.registration.asToken }), botUserId);
   const store = new ProvisionStore(join(opts.dataDir, 'provision.sqlite'));
   const progress = progressReporter(opts.progress ?? 'auto', opts.onProgress);

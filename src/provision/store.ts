@@ -133,6 +133,12 @@ export class ProvisionStore {
     this.db.prepare('INSERT OR REPLACE INTO memberships (alias, user_id, membership, at) VALUES (?, ?, ?, ?)').run(alias, userId, membership, Date.now());
   }
 
+  recordMemberships(rows: ReadonlyArray<{ alias: string; userId: string; membership: Membership }>): void {
+    const now = Date.now();
+    const insert = this.db.prepare('INSERT OR REPLACE INTO memberships (alias, user_id, membership, at) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => { for (const r of rows) insert.run(r.alias, r.userId, r.membership, now); })();
+  }
+
   forgetMembership(alias: string, userId: string): void {
     this.db.prepare('DELETE FROM memberships WHERE alias = ? AND user_id = ?').run(alias, userId);
   }

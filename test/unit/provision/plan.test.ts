@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOrg } from '../../../src/org/load.ts';
 import { generateOrg } from '../../../src/org/generator.ts';
 import { OrgDirectory } from '../../../src/org/directory.ts';
-import { planOrg, type ProvisionPlan } from '../../../src/provision/plan.ts';
+import { lazyRoomMembers, planOrg, type ProvisionPlan } from '../../../src/provision/plan.ts';
 import { desiredStateEvents, createRoomBody } from '../../../src/provision/room-state.ts';
 import { slugify, teamAliasLocalparts } from '../../../src/provision/slug.ts';
 
@@ -83,6 +83,42 @@ describe('planOrg', () => {
     expect(new Set(p.rooms.map((r) => r.alias)).size).toBe(p.rooms.length);
     expect(p.rooms.map((r) => r.alias)).toEqual(expect.arrayContaining(['engineering-platform-team', 'product-platform-team', 'fpa-team', 'demand-gen-team']));
     expect(p.memberships.filter((m) => m.alias === 'all-employees')).toHaveLength(1001);
+  });
+});
+
+describe('membership policy: big rooms are joined lazily', () => {
+  const big = new OrgDirectory(generateOrg({ domain: DOMAIN, ceo: { name: 'Morgan Blake' } }), DOMAIN);
+  const kinds = (p: ProvisionPlan, alias: string) => new Set(p.memberships.filter((m) => m.alias === alias).map((m) => m.membership));
+
+  it('at 1001 people only #all-employees is lazy; humans are still invited; every other room is joined', () => {
+    const p = planOrg(big, { botUserId: BOT });
+    expect(kinds(p, 'all-employees')).toEqual(new Set(['lazy', 'invite']));
+    const others = p.memberships.filter((m) => m.alias !== 'all-employees' && m.membership === 'lazy');
+    expect(others).toEqual([]);
+    expect(p.memberships.filter((m) => m.membership === 'join').length).toBeLessThan(1300);
+  });
+
+  it('the limit is configurable: rooms with more agents than it are lazy, the others eager', () => {
+    const p = planOrg(org, { botUserId: BOT, eagerJoinMaxMembers: 5 });
+    const agentsIn = (alias: string) => p.memberships.filter((m) => m.alias === alias && m.membership !== 'invite').length;
+    for (const r of p.rooms) {
+      const n = agentsIn(r.alias);
+      if (n === 0) continue;
+      expect(kinds(p, r.alias).has(n > 5 ? 'join' : 'lazy'), r.alias).toBe(false);
+    }
+    expect(kinds(p, 'all-employees').has('lazy')).toBe(true);
+  });
+
+  it('lazyRoomMembers names the same rooms and every agent who belongs there, for routing', () => {
+    const lazy = lazyRoomMembers(big);
+    expect([...lazy.keys()]).toEqual(['all-employees']);
+    expect(lazy.get('all-employees')).toEqual(new Set(big.agents().map((a) => a.matrixId)));
+    const small = lazyRoomMembers(org, 5);
+    const p = planOrg(org, { botUserId: BOT, eagerJoinMaxMembers: 5 });
+    for (const [alias, members] of small) {
+      expect(members).toEqual(new Set(p.memberships.filter((m) => m.alias === alias && m.membership === 'lazy').map((m) => m.userId)));
+    }
+    expect(small.size).toBeGreaterThan(1);
   });
 });
 
