@@ -37,6 +37,7 @@ export function orgFor(config: FleetConfig, root: string): OrgDirectory {
   return loadOrg({
     domain: config.domain,
     seed: config.org.seed,
+    size: config.org.size,
     ceo: config.ceo,
     file: config.org.file ? resolvePath(root, config.org.file) : undefined,
     humans: config.org.humans,

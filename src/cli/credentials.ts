@@ -23,6 +23,8 @@ export function registrationContent(ctx: Pick<FleetContext, 'config'>, org: OrgD
     domain: config.domain,
     senderLocalpart: config.appservice.senderLocalpart,
     agents: org.agents().map((p) => p.localpart),
+    humans: org.humans().map((p) => p.localpart),
+    namespace: config.appservice.namespace,
     ...(opts.asToken ? { asToken: opts.asToken } : {}),
     ...(opts.hsToken ? { hsToken: opts.hsToken } : {}),
   });

@@ -27,12 +27,21 @@ export const fleetConfigSchema = z.object({
     /** Human admins besides the CEO: power 100 in the company's rooms, members of #fleet-admin. */
     admins: z.array(z.string()).default([]),
   }).prefault({}),
+  /** Putting the org on the homeserver (docs/provisioning.md). */
+  provisioning: z.object({
+    /** Rooms with more agents than this are joined lazily: an agent joins when it first answers there. */
+    eagerJoinMaxMembers: z.number().int().min(0).default(100),
+    /** Homeserver requests in flight at once. */
+    concurrency: z.number().int().min(1).max(64).default(16),
+  }).prefault({}),
   homeserver: z.object({
     url: z.union([httpUrl, z.literal('')]).default(''),
     local: z.object({
       port: port.default(8008),
       instance: z.string().regex(/^[a-z0-9-]+$/).default('fleet'),
-    }).default({ port: 8008, instance: 'fleet' }),
+      /** Synapse's database: its own PostgreSQL in the chroot (default for a new instance), or SQLite. */
+      database: z.enum(['sqlite', 'postgres']).optional(),
+    }).prefault({}),
   }),
   appservice: z.object({
     registration: z.string().min(1),

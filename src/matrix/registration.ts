@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 import { AppServiceRegistration } from 'matrix-appservice-bridge';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { escapeRegex, listNamespace, userNamespaceFor, type NamespaceMode } from './namespace.ts';
 
 export const PLACEHOLDER_TOKEN = 'generate-with-fleet-registration';
 
@@ -31,29 +32,28 @@ export class RegistrationError extends Error {
   }
 }
 
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
- * The user namespace: exactly the fleet's users (the bot and every agent), never the domain. A namespace of
+ * The `list` namespace: exactly the fleet's users (the bot and every agent), never the domain. A namespace of
  * `@.*:domain` would include the humans, so the homeserver would push every human-only DM to the router, and the
- * as_token could act as the CEO. An anchored alternation of escaped localparts is the portable form: Conduit
- * compiles namespaces with Rust's `regex` crate (no lookaround, so "everyone but the humans" cannot be written),
- * Synapse with Python's `re`; neither limits the pattern's length (1000 agents ≈ 20 KB, far below the `regex`
- * crate's 10 MB compiled-size limit). The list follows the org: a new hire needs the registration rewritten and
- * the homeserver to reload it (see README, "A new hire").
+ * as_token could act as the CEO. An anchored alternation of escaped localparts is the portable form (Synapse's `re`,
+ * Conduit's Rust `regex`); src/matrix/namespace.ts has the other modes and when each applies.
  */
 export function userNamespaceRegex(domain: string, localparts: readonly string[]): string {
   if (localparts.length === 0) throw new RegistrationError('the user namespace needs at least the bot');
-  const alternatives = [...new Set(localparts)].sort().map(escapeRegex).join('|');
-  return `^@(?:${alternatives}):${escapeRegex(domain)}$`;
+  return listNamespace(domain, localparts);
 }
 
 /**
  * The registration's content for a domain, with fresh tokens unless given. `agents` are the localparts of every
- * agent in the org (staffed or not: the router answers for the unstaffed ones); the bot is added.
+ * agent in the org (staffed or not: the router answers for the unstaffed ones); the bot is added. `namespace`
+ * (default `list`) chooses the user namespace's form; `all-but-humans` and `auto` need the org's `humans`.
  */
 export function buildRegistration(opts: { id: string; url: string; domain: string; senderLocalpart: string;
-  agents: readonly string[]; asToken?: string; hsToken?: string }): Record<string, unknown> {
+  agents: readonly string[]; humans?: readonly string[]; namespace?: NamespaceMode; asToken?: string; hsToken?: string }): Record<string, unknown> {
+  if (opts.namespace !== undefined && opts.namespace !== 'list' && opts.humans === undefined) {
+    throw new RegistrationError(`namespace '${opts.namespace}' needs the org's humans`);
+  }
+  const users = userNamespaceFor(opts.namespace ?? 'list', opts.domain, [opts.senderLocalpart, ...opts.agents], opts.humans ?? []);
   const domain = escapeRegex(opts.domain);
   return {
     id: opts.id,
@@ -62,7 +62,7 @@ export function buildRegistration(opts: { id: string; url: string; domain: strin
     hs_token: opts.hsToken ?? randomBytes(32).toString('hex'),
     sender_localpart: opts.senderLocalpart,
     namespaces: {
-      users: [{ exclusive: false, regex: userNamespaceRegex(opts.domain, [opts.senderLocalpart, ...opts.agents]) }],
+      users: [{ exclusive: false, regex: users }],
       aliases: [{ exclusive: false, regex: `#.*:${domain}` }],
       rooms: [],
     },

@@ -37,6 +37,9 @@ export const LAST_NAMES: readonly string[] = [
   'Powell', 'Jenkins', 'Perry', 'Russell', 'Sullivan', 'Bell', 'Coleman', 'Butler', 'Henderson', 'Barnes',
 ];
 
+/** Middle initials that tell namesakes apart once the first × last pairs run out (orgs beyond ~15,000 people). */
+export const MIDDLE_INITIALS: readonly string[] = 'ABCDEFGHJKLMNPRSTVW'.split('');
+
 export interface DepartmentPlan {
   name: string;
   /** Everyone in the department, VP included. */

@@ -1,4 +1,5 @@
-import { DEPARTMENTS, EXECUTIVE_DEPARTMENT, FIRST_NAMES, ICS_PER_MANAGER, LAST_NAMES, type DepartmentPlan } from './company-data.ts';
+import { EXECUTIVE_DEPARTMENT, FIRST_NAMES, ICS_PER_MANAGER, LAST_NAMES, MIDDLE_INITIALS } from './company-data.ts';
+import { departmentPlans, ORG_SIZE_MAX, ORG_SIZE_MIN, SEED_ORG_SIZE, type ScaledDepartment } from './scale.ts';
 import { isValidLocalpart, isValidServerName, LocalpartAllocator, localpartFromName, matrixIdOf } from './ids.ts';
 import { lcg, pick } from './rng.ts';
 import type { Level, Person } from './types.ts';
@@ -17,9 +18,15 @@ export interface GenerateOrgOptions {
   domain: string;
   seed?: number;
   ceo: CeoSpec;
+  /** Everyone, the CEO included: 50 to 20,000; default 1001, the seed's company. */
+  size?: number;
 }
 
-/** Draws "First Last" names that nobody in the company has yet. */
+/**
+ * Draws names that nobody in the company has yet. The seed's 180 first × 100 last names give 18,000 pairs, fewer
+ * than a 20,000-person company needs, so once a draw keeps hitting taken pairs the person gets a middle initial
+ * ("Olivia J. Smith", id olivia.j.smith): still a name a colleague can type, unique, and deterministic per seed.
+ */
 class NamePool {
   readonly #used = new Set<string>();
   readonly #rng: () => number;
@@ -29,27 +36,39 @@ class NamePool {
     this.#used.add(reserved);
   }
 
-  draw(): { firstName: string; lastName: string } {
+  draw(): { firstName: string; lastName: string; name: string } {
     let firstName = '';
     let lastName = '';
-    // 18,000 combinations for ~1,000 people: a repeat is redrawn; after 1,000 misses a namesake is accepted and
-    // told apart by a suffixed id instead.
-    for (let attempt = 0; attempt < 1000; attempt++) {
+    // A taken pair is redrawn. The seed company (1001 of 18,000 pairs) never needs more than a few redraws, so this
+    // bound changes none of its names; at 20,000 it keeps the pool from spinning on an exhausted name space.
+    for (let attempt = 0; attempt < MAX_REDRAWS; attempt++) {
       firstName = pick(this.#rng, FIRST_NAMES);
       lastName = pick(this.#rng, LAST_NAMES);
-      if (!this.#used.has(`${firstName} ${lastName}`)) break;
+      const name = `${firstName} ${lastName}`;
+      if (!this.#used.has(name)) return this.#take(firstName, lastName, name);
     }
-    this.#used.add(`${firstName} ${lastName}`);
-    return { firstName, lastName };
+    let name = `${firstName} ${lastName}`;
+    // 19 initials per pair: room for 342,000 names. Past that a namesake is accepted and told apart by a suffixed id.
+    for (let attempt = 0; attempt < MAX_REDRAWS && this.#used.has(name); attempt++) {
+      name = `${firstName} ${pick(this.#rng, MIDDLE_INITIALS)}. ${lastName}`;
+    }
+    return this.#take(firstName, lastName, name);
+  }
+
+  #take(firstName: string, lastName: string, name: string): { firstName: string; lastName: string; name: string } {
+    this.#used.add(name);
+    return { firstName, lastName, name };
   }
 }
+
+const MAX_REDRAWS = 64;
 
 function splitName(name: string): { firstName: string; lastName: string } {
   const words = name.trim().split(/\s+/);
   return { firstName: words[0] ?? '', lastName: words.slice(1).join(' ') };
 }
 
-function checkOptions(opts: GenerateOrgOptions): { seed: number; ceoLocalpart: string } {
+function checkOptions(opts: GenerateOrgOptions): { seed: number; ceoLocalpart: string; size: number } {
   if (!isValidServerName(opts.domain)) throw new Error(`generateOrg: domain '${opts.domain}' is not a Matrix server name such as anycompany.corp`);
   const seed = opts.seed ?? DEFAULT_SEED;
   if (!Number.isSafeInteger(seed)) throw new Error(`generateOrg: seed must be an integer, got ${seed}`);
@@ -58,16 +77,21 @@ function checkOptions(opts: GenerateOrgOptions): { seed: number; ceoLocalpart: s
   if (!isValidLocalpart(ceoLocalpart)) {
     throw new Error(`generateOrg: CEO localpart '${ceoLocalpart}' is not a lower-case Matrix localpart; set ceo.localpart (e.g. morgan.blake)`);
   }
-  return { seed, ceoLocalpart };
+  const size = opts.size ?? SEED_ORG_SIZE;
+  if (!Number.isSafeInteger(size) || size < ORG_SIZE_MIN || size > ORG_SIZE_MAX) {
+    throw new Error(`generateOrg: size must be an integer from ${ORG_SIZE_MIN} to ${ORG_SIZE_MAX}, got ${size}`);
+  }
+  return { seed, ceoLocalpart, size };
 }
 
 /**
- * The seed project's company of 1,001: a human CEO, then per department a VP, one director per team, managers
- * (one per six remaining heads, spread evenly over directors) and ICs five to a manager, any remainder going to
- * the department's last manager. Same options, same people, same order.
+ * The seed project's company, at any size: a human CEO, then per department a VP, one director per team, managers
+ * (one per six remaining heads, filled director by director) and ICs five to a manager, any remainder going to the
+ * department's last manager. Departments and teams scale with the size (src/org/scale.ts); at 1001 this is the
+ * seed's company exactly. Same options, same people, same order.
  */
 export function generateOrg(opts: GenerateOrgOptions): Person[] {
-  const { seed, ceoLocalpart } = checkOptions(opts);
+  const { seed, ceoLocalpart, size } = checkOptions(opts);
   const rng = lcg(seed);
   const ceoName = opts.ceo.name.trim().replace(/\s+/g, ' ');
   const names = new NamePool(rng, ceoName);
@@ -75,11 +99,11 @@ export function generateOrg(opts: GenerateOrgOptions): Person[] {
   const people: Person[] = [];
 
   function add(
-    who: { firstName: string; lastName: string; name?: string; localpart?: string },
+    who: { firstName: string; lastName: string; name: string; localpart?: string },
     role: { title: string; level: Level; department: string; team: string | null },
     manager: Person | null,
   ): Person {
-    const name = who.name ?? `${who.firstName} ${who.lastName}`;
+    const name = who.name;
     const localpart = localparts.claim(who.localpart ?? localpartFromName(name));
     const person: Person = {
       matrixId: matrixIdOf(localpart, opts.domain),
@@ -103,10 +127,10 @@ export function generateOrg(opts: GenerateOrgOptions): Person[] {
     null,
   );
 
-  for (const plan of DEPARTMENTS) addDepartment(plan, ceo);
+  for (const plan of departmentPlans(size)) addDepartment(plan, ceo);
   return people;
 
-  function addDepartment(plan: DepartmentPlan, ceo: Person): void {
+  function addDepartment(plan: ScaledDepartment, ceo: Person): void {
     const dept = plan.name;
     const vp = add(names.draw(), { title: `VP of ${dept}`, level: 'VP', department: dept, team: null }, ceo);
     const directors = plan.teams.map((team) =>
@@ -135,7 +159,7 @@ export function generateOrg(opts: GenerateOrgOptions): Person[] {
         for (let i = 0; i < ics; i++) addIc(lastManager);
       }
     }
-    const catchAll = lastManager ?? directors.at(-1)!;
+    const catchAll = lastManager ?? directors.at(-1) ?? vp;
     for (; icsLeft > 0; icsLeft--) addIc(catchAll);
   }
 }

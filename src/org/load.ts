@@ -14,6 +14,8 @@ const log = componentLogger('org');
 export interface LoadOrgConfig {
   domain: string;
   seed?: number;
+  /** Generated headcount (ignored with `file`). */
+  size?: number;
   ceo: CeoSpec;
   /** A YAML (.yaml/.yml) or JSON (.json) directory that replaces the generated company. */
   file?: string;
@@ -111,7 +113,7 @@ function markHumans(people: Person[], humans: string[]): Person[] {
 /** The directory from `file` when given, else the generated company; always validated. */
 export function loadOrg(cfg: LoadOrgConfig): OrgDirectory {
   const source = cfg.file ? `org file '${cfg.file}'` : 'generated org';
-  const base = cfg.file ? peopleFromFile(cfg.file) : generateOrg({ domain: cfg.domain, seed: cfg.seed, ceo: cfg.ceo });
+  const base = cfg.file ? peopleFromFile(cfg.file) : generateOrg({ domain: cfg.domain, seed: cfg.seed, size: cfg.size, ceo: cfg.ceo });
   const people = markHumans(base, cfg.humans ?? []);
   validateOrg(people, cfg.domain, source);
   const org = new OrgDirectory(people, cfg.domain);
