@@ -72,6 +72,8 @@ export class BenchFleet {
         cacheDir: opts.cacheDir, instance: opts.synapseInstance, serverName: config.domain, routerUrl, workDir: opts.workDir,
         appserviceId: `${config.appservice.id}-bench`, senderLocalpart: config.appservice.senderLocalpart, progress: opts.progress,
         agents: org.agents().map((p) => p.localpart),
+        // The throughput scenario reports homeserver requests per answer, counted on the wire (request-counter.ts).
+        countRequests: true,
       });
       undo.push(() => hs.close());
       const model = await startScriptedModelServer({ maxRecorded: 100 });

@@ -6,6 +6,7 @@ import { LocalSynapse } from '../homeserver/synapse.ts';
 import { componentLogger } from '../log.ts';
 import { buildRegistration, loadRegistration, writeRegistration, type LoadedRegistration } from '../matrix/registration.ts';
 import { freePort } from './processes.ts';
+import { mergeTraffic, startCountingProxy, type CountingProxy, type TrafficSnapshot } from './request-counter.ts';
 import { synapsePackageVersion } from './report.ts';
 
 const log = componentLogger('bench-homeserver');
@@ -18,6 +19,8 @@ export interface BenchHomeserver {
   registrationPath: string;
   version: string;
   registerUser(localpart: string, password: string): Promise<RegisterResult>;
+  /** With `countRequests`: the fleet's requests to the homeserver and the homeserver's pushes to the router so far. */
+  traffic?: () => TrafficSnapshot;
   /** Stops Synapse and deletes its instance (database, keys, media). */
   close(): Promise<void>;
 }
@@ -36,6 +39,12 @@ export interface BenchHomeserverOptions {
   /** Directory for the registration file (the bench's scratch directory). */
   workDir: string;
   progress: (line: string) => void;
+  /**
+   * Put a counting proxy each way between the fleet and Synapse (request-counter.ts): `url` is then the proxy's, and
+   * the registration sends pushes through the other one. Only requests made with the appservice's token are counted
+   * (the bench's own clients use the same url).
+   */
+  countRequests?: boolean;
 }
 
 /** The bench's own Synapse, wiped at start and at close, with a registration generated for this run only. */
@@ -44,7 +53,10 @@ export async function startBenchHomeserver(opts: BenchHomeserverOptions): Promis
   const routerPort = Number(new URL(opts.routerUrl).port);
   let port = await freePort();
   while (port === routerPort) port = await freePort();
-  const raw = buildRegistration({ id: opts.appserviceId, url: opts.routerUrl, domain: opts.serverName, senderLocalpart: opts.senderLocalpart, agents: opts.agents });
+  const proxies: CountingProxy[] = [];
+  const pushes = opts.countRequests ? await startCountingProxy(opts.routerUrl) : undefined;
+  if (pushes) proxies.push(pushes);
+  const raw = buildRegistration({ id: opts.appserviceId, url: pushes?.url ?? opts.routerUrl, domain: opts.serverName, senderLocalpart: opts.senderLocalpart, agents: opts.agents });
   const registrationPath = join(opts.workDir, 'registration.yaml');
   writeRegistration(registrationPath, raw);
   const synapse = new LocalSynapse({
@@ -56,18 +68,25 @@ export async function startBenchHomeserver(opts: BenchHomeserverOptions): Promis
     await synapse.start();
   } catch (err) {
     await synapse.wipe();
+    for (const p of proxies) await p.close();
     throw err;
   }
+  const calls = opts.countRequests ? await startCountingProxy(synapse.url, (req) => usesToken(req, String(raw.as_token))) : undefined;
+  if (calls) proxies.push(calls);
   opts.progress(`Synapse instance ${opts.instance} ready on ${synapse.url} in ${Math.round(performance.now() - started)} ms`);
   return {
-    url: synapse.url,
+    url: calls?.url ?? synapse.url,
     serverName: opts.serverName,
     // An empty environment: FLEET_AS_TOKEN/FLEET_HS_TOKEN of a production setup must not replace this run's tokens.
     registration: loadRegistration(registrationPath, {}),
     registrationPath,
     version: (await serverVersion(synapse.url)) ?? synapsePackageVersion(root),
     registerUser: (localpart, password) => synapse.registerUser(localpart, password),
-    close: () => synapse.wipe(),
+    ...(calls && pushes ? { traffic: () => mergeTraffic(calls.snapshot(), pushes.snapshot()) } : {}),
+    close: async () => {
+      for (const p of proxies) await p.close();
+      await synapse.wipe();
+    },
   };
 }
 
@@ -79,4 +98,10 @@ async function serverVersion(url: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The appservice's own requests: its token as a Bearer header or (older clients) as the access_token parameter. */
+function usesToken(req: { headers: { authorization?: string | undefined }; url?: string | undefined }, token: string): boolean {
+  if (req.headers.authorization === `Bearer ${token}`) return true;
+  return new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('access_token') === token;
 }
