@@ -2,11 +2,12 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP link the test can cut: everything sent to `url` goes to the target, until `cut()` closes the listener and
- * every open connection (so the far side looks down), until `restore()`. Only loopback is involved.
+ * every open connection (so the far side looks down), until `restore()`. It listens on loopback unless `listenHost`
+ * says otherwise (a network namespace's uplink, test/helpers/netns.ts).
  */
 export interface CuttableLink { url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }
 
-export async function cuttableLink(targetUrl: string): Promise<CuttableLink> {
+export async function cuttableLink(targetUrl: string, listenHost = '127.0.0.1'): Promise<CuttableLink> {
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
   let server: Server | undefined;
@@ -21,7 +22,7 @@ export async function cuttableLink(targetUrl: string): Promise<CuttableLink> {
       }
       client.pipe(upstream).pipe(client);
     });
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, listenHost, () => {
       port = (server!.address() as { port: number }).port;
       resolve();
     });
@@ -32,5 +33,5 @@ export async function cuttableLink(targetUrl: string): Promise<CuttableLink> {
     server = undefined;
   });
   await listen();
-  return { url: `http://127.0.0.1:${port}`, cut: stop, restore: listen, close: stop };
+  return { url: `http://${listenHost}:${port}`, cut: stop, restore: listen, close: stop };
 }
