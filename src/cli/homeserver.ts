@@ -26,9 +26,15 @@ export async function startHomeserver(ctx: FleetContext, org: OrgDirectory): Pro
     return { url: ctx.config.homeserver.url, ceo: { userId: ceo.matrixId }, stop: async () => {} };
   }
   const root = await ensureSynapseRoot({ cacheDir: ctx.cacheDir, onProgress: (line: string) => log.info(line) });
+  const { instance } = ctx.config.homeserver.local;
+  const inUse = LocalSynapse.databaseInUse(root, instance);
+  const database = ctx.config.homeserver.local.database ?? inUse ?? 'postgres';
+  if (inUse && inUse !== database) log.warn({ instance, inUse, database }, 'homeserver.local.database differs from the database this instance holds its data in: starting empty (synapse_port_db migrates SQLite to PostgreSQL)');
+  log.info({ instance, database }, 'local Synapse database');
   const synapse = new LocalSynapse({
     root,
-    instance: ctx.config.homeserver.local.instance,
+    instance,
+    database,
     port: ctx.config.homeserver.local.port,
     serverName: ctx.config.domain,
     appserviceRegistrationYaml: readFileSync(ctx.registrationPath, 'utf8'),

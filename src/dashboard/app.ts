@@ -14,6 +14,8 @@ import { admit, SessionStore, verifyMatrixPassword, type DashboardSession } from
 import { errorPage, loginPage, page } from './views/layout.ts';
 import { activityBody, agentsBody, orgBody, overviewBody, personBody, shardsBody } from './views/pages.ts';
 import { turnRow } from './views/parts.ts';
+import { withProvisioningLine } from './views/provisioning.ts';
+import { provisioningStatus } from '../provision/status.ts';
 
 const log = componentLogger('dashboard');
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
@@ -117,7 +119,8 @@ export function dashboardApp(opts: DashboardOptions) {
 
   app.get('/', async (c) => {
     const [agents, shards, turns] = await Promise.all([view.agents(), view.shards(), view.activity({ limit: 500 })]);
-    return render(c, 'Overview', 'overview', overviewBody({ org, agents, shards, turns, inbox: view.inbox(), now: now() }));
+    return render(c, 'Overview', 'overview', withProvisioningLine(provisioningStatus(),
+      overviewBody({ org, agents, shards, turns, inbox: view.inbox(), now: now() }), now()));
   });
   app.get('/org', async (c) => {
     const agents = new Map((await view.agents()).map((a) => [a.agentId, a]));
@@ -143,6 +146,7 @@ export function dashboardApp(opts: DashboardOptions) {
   app.get('/shards', adminOnly, async (c) => render(c, 'Shards', 'shards', shardsBody({ shards: await view.shards(), inbox: view.inbox(), now: now() })));
 
   app.get('/api/me', (c) => c.json(c.get('session').user));
+  app.get('/api/provisioning', (c) => c.json(provisioningStatus()));
   app.get('/api/agents', async (c) => c.json(agentsApi(await view.agents(), { q: c.req.query('q') ?? '', show: c.req.query('show') ?? 'all' })));
   app.get('/api/shards', adminOnly, async (c) => c.json({ shards: await view.shards(), inbox: view.inbox() }));
   app.get('/api/activity', async (c) => {

@@ -52,6 +52,14 @@ export class LocalSynapse {
     this.postgres = opts.database === 'postgres' ? new LocalPostgres({ root: opts.root, instanceDirInside: this.inside.dir, log: this.log }) : undefined;
   }
 
+  /** The database an existing instance holds its data in, undefined for a new one (a switch would lose the data). */
+  static databaseInUse(root: string, instance: string): SynapseDatabase | undefined {
+    const dir = join(root, 'srv', instance);
+    if (existsSync(join(dir, 'postgres', 'PG_VERSION'))) return 'postgres';
+    if (existsSync(join(dir, 'homeserver.db'))) return 'sqlite';
+    return undefined;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.opts.port}`;
   }

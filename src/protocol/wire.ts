@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { RoomEvent } from '../matrix/event.ts';
+import type { TurnUsage } from '../budget/ledger.ts';
 
 /** Why the router decided an event addresses an agent. */
 export type MentionReason = 'dm' | 'm.mentions' | 'pill' | 'reply' | 'plain-text';
@@ -25,6 +26,8 @@ export interface Delivery {
   replyToSender?: string;
   /** A reply already paid for by a shard that gave the delivery back (it stopped before posting): post it as is. */
   reply?: string;
+  /** The agent belongs in this lazily joined room but is not in it yet: join before answering (docs/provisioning.md). */
+  joinFirst?: boolean;
   /** No member list: the shard never read it, and in #all-employees it was ~36 KB per delivery. */
   room: { isDirect: boolean };
 }
@@ -57,8 +60,9 @@ export interface HeartbeatAnswer {
  */
 export interface ClaimRequest { shardId: string; startedAt: number; deliveryId: string }
 export type ClaimAnswer =
-  /** Go ahead; the claim is valid for ttlMs after the request was sent, and is renewed by heartbeats. */
-  | { granted: true; ttlMs: number }
+  /** Go ahead; the claim is valid for ttlMs after the request was sent, and is renewed by heartbeats. overBudget:
+   *  the agent is over a monthly budget (budget/budgets.ts), so no model call; a reply already paid for is posted. */
+  | { granted: true; ttlMs: number; overBudget?: boolean }
   /** 'done': already finished (drop it); 'moved': handed to another shard (drop it); 'busy': the agent is working
    *  elsewhere (try again later); 'superseded': a newer process of this shard id exists (stop). */
   | { granted: false; reason: 'done' | 'moved' | 'busy' | 'superseded' | 'unknown-shard' };
@@ -71,6 +75,8 @@ export interface CompletionReport {
   released?: string[];
   /** Replies decided for released deliveries, by id: the next shard posts them instead of asking the model again. */
   replies?: Record<string, string>;
+  /** What the turns of these deliveries cost, for the router's budget ledger (counted once per shard and delivery). */
+  usage?: TurnUsage[];
 }
 
 export const DELIVERIES_PATH = '/v1/deliveries';

@@ -4,6 +4,7 @@ import { deliveryId, type Delivery } from '../protocol/wire.ts';
 import { addressing, isDirectChat, repliedEventId, type Addressing, type RoomEvent } from './mentions.ts';
 import { DEFAULT_ROUTING_LIMITS, type RoutingLimits } from './mentions/limits.ts';
 import type { Membership, RoomDirectory } from './rooms.ts';
+import type { LazyRooms } from './lazy-rooms.ts';
 
 export interface RouteDeps {
   org: OrgDirectory;
@@ -14,6 +15,8 @@ export interface RouteDeps {
   fetchEventSender(roomId: string, eventId: string, asAgent: string): Promise<string | undefined>;
   /** Fan-out bounds (config `routing`); the defaults when absent. */
   limits?: RoutingLimits;
+  /** Lazily joined org rooms (#all-employees): who belongs there counts as a member (src/router/lazy-rooms.ts). */
+  lazyRooms?: Pick<LazyRooms, 'belonging' | 'learn'>;
   log?: Logger;
 }
 
@@ -42,6 +45,9 @@ export class EventRouter {
 
   async route(event: RoomEvent): Promise<Delivery[]> {
     switch (event.type) {
+      case 'm.room.canonical_alias':
+        this.deps.lazyRooms?.learn(event);
+        return [];
       case 'm.room.create':
         this.deps.rooms.loadMembers(event.room_id, []);
         return [];
@@ -90,6 +96,10 @@ export class EventRouter {
         members = rooms.present(event.room_id);
       }
     }
+    // Agents who belong in a lazily joined room are addressed as members; the shard joins them before answering.
+    const belonging = await this.deps.lazyRooms?.belonging(event.room_id);
+    const present = belonging ? new Set(members) : undefined;
+    if (belonging) members = [...new Set([...members, ...belonging])];
     const isDirectRoom = isDirectChat(members.length);
     let repliedToSender: string | undefined;
     const replyTo = repliedEventId(event);
@@ -111,6 +121,7 @@ export class EventRouter {
       ...this.delivery('message', a.agentId, event, isDirectRoom),
       reason: a.reason,
       ...(repliedToSender ? { replyToSender: repliedToSender } : {}),
+      ...(present && !present.has(a.agentId) ? { joinFirst: true } : {}),
     }));
   }
 

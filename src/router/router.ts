@@ -34,6 +34,7 @@ import { Outbox } from './outbox.ts';
 import type { RouterRegistration } from '../matrix/registration.ts';
 import { RetryableError } from './retryable.ts';
 import { RoomDirectory } from './rooms.ts';
+import { LazyRooms } from './lazy-rooms.ts';
 import { EventRouter } from './route-event.ts';
 import { ShardRegistry } from './shard-registry.ts';
 import { openRouterStore } from './store.ts';
@@ -58,6 +59,8 @@ export interface RouterOptions {
   allowedShardHosts?: readonly string[];
   /** Fan-out caps of mention detection (config routing). */
   routing?: RoutingLimits;
+  /** Rooms with more agents than this were provisioned for lazy joins (config provisioning.eagerJoinMaxMembers). */
+  eagerJoinMaxMembers?: number;
   /** Employees with a live agent; a message to anyone else gets a "not staffed" notice. Default: everyone. */
   live?: ReadonlySet<string>;
   /** Whatever runs the shards (local processes, ECS); lets `./fleet scale N` change their number live. */
@@ -129,7 +132,20 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     agents.send(agentId, roomId, content, txnId) });
   let provisioner!: UserProvisioner;
   let bridge!: Bridge;
+  const lazyRooms = new LazyRooms({
+    org, log: log.child({ component: 'lazy-rooms' }),
+    ...(opts.eagerJoinMaxMembers !== undefined ? { eagerJoinMaxMembers: opts.eagerJoinMaxMembers } : {}),
+    resolveAlias: async (alias) => {
+      try {
+        return (await bridge.getIntent().matrixClient.resolveRoom(`#${alias}:${org.domain}`)) ?? undefined;
+      } catch (err) {
+        if (httpStatusOf(err) === 404) return undefined;
+        throw new RetryableError(`could not resolve #${alias}: ${(err as Error).message}`);
+      }
+    },
+  });
   const eventRouter = new EventRouter({
+    lazyRooms,
     org,
     rooms,
     ...(opts.routing ? { limits: opts.routing } : {}),
@@ -230,6 +246,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
       liveFor: (next) => controls.liveFor(agentIds(next.org), next.live),
       adopt(next) {
         orgVersion.swap(next.org);
+        lazyRooms.reset();
         controls.rebase(agentIds(next.org), next.live);
         admin.setAdmins(next.admins);
         running = next;

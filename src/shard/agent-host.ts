@@ -23,6 +23,8 @@ export interface WorkGate {
   forget(deliveryId: string): void;
   owns(agentId: string): boolean;
   reportSoon(): void;
+  /** The router said, granting the claim, that the agent is over budget: no model call (budget/budgets.ts). */
+  overBudget?(deliveryId: string): boolean;
 }
 
 /** A gate for a shard alone (tests, benchmarks): every claim is granted. */
@@ -190,6 +192,7 @@ export class AgentHost {
       await this.homeserver(stored, () => this.o.matrix.leave(d.agentId, d.roomId));
       return { state: 'done' };
     }
+    if (d.joinFirst) await this.homeserver(stored, () => this.o.matrix.join(d.agentId, d.roomId));
     return this.answer(stored, log);
   }
 
@@ -230,7 +233,7 @@ export class AgentHost {
     let apology = false;
     if (reply === null) {
       const turn = await this.turn(stored, conversation, log);
-      if (turn === 'skipped') return { state: 'skipped', note: 'room reply budget' };
+      if (turn === 'skipped' || turn === 'over budget') return { state: 'skipped', note: turn === 'skipped' ? 'room reply budget' : turn };
       reply = turn.reply;
       apology = turn.apology;
     } else {
@@ -242,7 +245,7 @@ export class AgentHost {
   }
 
   /** The agent's turn: one model call (with tools), saved with its usage before anything is posted. */
-  private async turn(stored: StoredDelivery, conversation: ConversationRef, log: Logger): Promise<{ reply: string; apology: boolean } | 'skipped'> {
+  private async turn(stored: StoredDelivery, conversation: ConversationRef, log: Logger): Promise<{ reply: string; apology: boolean } | 'skipped' | 'over budget'> {
     const d = stored.delivery;
     const { org, matrix } = this.o;
     const agent = org.get(d.agentId)!;
@@ -267,6 +270,11 @@ export class AgentHost {
       slot?.release({});
       throw err;
     }
+    if (this.o.gate.overBudget?.(d.id)) {
+      slot?.release({});
+      log.info('no model call: the router says this agent is over budget');
+      return 'over budget';
+    }
     // Typing costs the homeserver two requests; show it only when the turn takes long enough for a person to notice.
     let typing: Promise<void> | undefined;
     const typingTimer = setTimeout(() => { typing = matrix.typing(d.agentId, d.roomId, true); }, TYPING_AFTER_MS);
@@ -278,7 +286,7 @@ export class AgentHost {
       result = await this.o.runtime.turn({
         agent, roomId: d.roomId, isDirect: d.room.isDirect, eventId: d.event.event_id, text,
         sender: { id: d.event.sender, name: sender?.name ?? d.event.sender, human: senderIsHuman },
-        conversation,
+        conversation, answersTo: this.target(d, conversation).mention,
       }, signal);
     } catch (err) {
       if (this.stopping.signal.aborted) throw err;
@@ -287,7 +295,8 @@ export class AgentHost {
     } finally {
       slot?.release(result ? { replied: !!result.reply } : {});
       clearTimeout(typingTimer);
-      if (typing) await typing.then(() => matrix.typing(d.agentId, d.roomId, false));
+      // The reply does not wait for "stopped typing": that request goes alongside the post, not before it.
+      if (typing) void typing.then(() => matrix.typing(d.agentId, d.roomId, false));
     }
     let reply = result ? (result.reply ?? '') : APOLOGY;
     if (reply.length > this.o.maxReplyChars) reply = `${reply.slice(0, this.o.maxReplyChars)}… [reply truncated]`;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { provisionOrg, selectLiveAgents, type ProvisionResult } from '../../provision/index.ts';
+import { provisionOrg, selectLiveAgents, type ProvisionProgress, type ProvisionResult } from '../../provision/index.ts';
+import { trackProvisioning } from '../../provision/status.ts';
 import type { OrgDirectory } from '../../org/directory.ts';
 import type { LoadedRegistration } from '../../matrix/registration.ts';
 import { fleetContext, orgFor, type FleetContext } from '../context.ts';
@@ -10,12 +11,27 @@ export function liveAgents(ctx: FleetContext, org: OrgDirectory): Set<string> {
 }
 
 /** Puts the org on the homeserver (users, rooms, spaces, power levels, memberships); a no-op when nothing changed. */
-export async function provision(ctx: FleetContext, org: OrgDirectory, registration: LoadedRegistration, homeserverUrl: string): Promise<ProvisionResult> {
-  return provisionOrg({
-    org, registration, homeserverUrl, dataDir: ctx.dataDir,
-    live: liveAgents(ctx, org),
-    admins: ctx.config.org.admins,
-  });
+export async function provision(ctx: FleetContext, org: OrgDirectory, registration: LoadedRegistration, homeserverUrl: string,
+  onProgress?: (p: ProvisionProgress) => void): Promise<ProvisionResult> {
+  const tracker = trackProvisioning();
+  try {
+    const result = await provisionOrg({
+      org, registration, homeserverUrl, dataDir: ctx.dataDir,
+      live: liveAgents(ctx, org),
+      admins: ctx.config.org.admins,
+      eagerJoinMaxMembers: ctx.config.provisioning.eagerJoinMaxMembers,
+      concurrency: ctx.config.provisioning.concurrency,
+      onProgress: (p) => {
+        tracker.onProgress(p);
+        onProgress?.(p);
+      },
+    });
+    tracker.finished(summary(result), result.failed > 0);
+    return result;
+  } catch (err) {
+    tracker.finished(`stopped: ${(err as Error).message}`, true);
+    throw err;
+  }
 }
 
 export function summary(r: ProvisionResult): string {

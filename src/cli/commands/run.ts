@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { startRouter, type RouterOptions } from '../../router/router.ts';
 import type { LoadedRegistration } from '../../matrix/registration.ts';
+import type { OrgDirectory } from '../../org/directory.ts';
 import { ConfigError } from '../../config/load.ts';
 import { EcsShardDriver } from '../../shard/drivers/ecs.ts';
 import { startShard } from '../../shard/shard.ts';
@@ -106,12 +107,13 @@ export function registerRunCommands(program: Command): void {
       const shards = opts.shards ?? config.shards.count;
       await driver.scale(shards);
       await waitForShards(router.registry, shards);
-      const provisioned = await provision(ctx, org, registration, hs.url);
+      // DMs work before provisioning ends (users are created on the homeserver's query), so it runs behind the fleet.
+      const provisioning = provisionInBackground(ctx, org, registration, hs.url);
 
       const sample = org.agents()[0]!;
       console.log([
         '',
-        `Open Claw Fleet is up: ${org.size} people on ${config.domain}, ${shards} shard(s); ${summary(provisioned)}.`,
+        `Open Claw Fleet is up: ${org.size} people on ${config.domain}, ${shards} shard(s). DMs work now; provisioning continues in the background (progress below and on the dashboard overview).`,
         ...(web ? [`  Web chat:    ${web.url}/   (Open-Claw-Fleet-Command-Center; dashboard: ${web.url}/dashboard/)`] : []),
         `  Homeserver:  ${hs.url}   (server name ${config.domain}; Element or any Matrix client works too)`,
         `  Log in as:   ${hs.ceo.userId}${hs.ceo.password ? `   password: ${hs.ceo.password}   (shown once)` : ''}`,
@@ -124,6 +126,7 @@ export function registerRunCommands(program: Command): void {
       await stopOnSignal(async () => {
         console.log('stopping… (shards drain first; Ctrl-C again does not skip the homeserver\'s stop)');
         // Each step is tried even if one before it fails: the local Synapse must never be left running.
+        provisioning.stop();
         for (const step of [() => web?.close(), () => driver.stopAll(), () => router.close(), () => model.close(), () => hs.stop()]) {
           await Promise.resolve().then(step).catch((err: Error) => log.error({ err: err.message }, 'shutdown step failed'));
         }
@@ -190,12 +193,28 @@ export function registerRunCommands(program: Command): void {
     });
 }
 
+/**
+ * Provisioning behind a running fleet: its progress is the bar (terminal) or periodic log lines, and the dashboard's
+ * status; its end is one console line. A failure is logged, never fatal: the fleet serves DMs meanwhile, and the
+ * next `up` (or `./fleet provision`) resumes where it stopped.
+ */
+function provisionInBackground(ctx: FleetContext, org: OrgDirectory, registration: LoadedRegistration, homeserverUrl: string): { stop(): void } {
+  let stopping = false;
+  provision(ctx, org, registration, homeserverUrl).then((r) => {
+    console.log(`Provisioning finished: ${summary(r)}.`);
+  }, (err: Error) => {
+    if (!stopping) log.error({ err: err.message }, 'provisioning stopped; the fleet keeps running, and the next up resumes it');
+  });
+  return { stop: () => { stopping = true; } };
+}
+
 /** The router's settings that come straight from config. */
 function routerTuning(ctx: FleetContext) {
   const { router, shards, routing } = ctx.config;
   return {
     host: router.host, port: router.port, deadShardAfterMs: shards.deadAfterMs, heartbeatMs: shards.heartbeatMs,
     claimTtlMs: shards.claimTtlMs, allowedShardHosts: shards.allowedHosts, routing, autoscale: shards.autoscale,
+    eagerJoinMaxMembers: ctx.config.provisioning.eagerJoinMaxMembers,
   };
 }
 
