@@ -1,25 +1,30 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Rendezvous (highest-random-weight) placement: each agent goes to the live shard with the highest hash of
  * (shard, agent). Adding a shard to N moves only the ~1/(N+1) agents for which the new shard wins, and removing one
  * moves only that shard's agents; no table is kept, so every router computes the same answer.
+ *
+ * The weight is the first 64 bits of sha256(shard, NUL, agent), compared as two 32-bit halves: the same order as
+ * the 64-bit integer, without a BigInt or a hash object per pair (10,000 agents × 12 shards is 120,000 hashes on a
+ * rescale; one-shot `crypto.hash` halves their cost).
  */
 export function placeAgent(agentId: string, shardIds: readonly string[]): string | undefined {
   let best: string | undefined;
-  let bestScore = -1n;
+  let bestHigh = -1;
+  let bestLow = -1;
   for (const shard of shardIds) {
-    const score = weight(shard, agentId);
-    if (score > bestScore || (score === bestScore && best !== undefined && shard < best)) {
+    const digest = hash('sha256', `${shard}\0${agentId}`, 'buffer');
+    const high = digest.readUInt32BE(0);
+    const low = digest.readUInt32BE(4);
+    const wins = high > bestHigh || (high === bestHigh && (low > bestLow || (low === bestLow && best !== undefined && shard < best)));
+    if (wins) {
       best = shard;
-      bestScore = score;
+      bestHigh = high;
+      bestLow = low;
     }
   }
   return best;
-}
-
-function weight(shardId: string, agentId: string): bigint {
-  return createHash('sha256').update(shardId).update('\0').update(agentId).digest().readBigUInt64BE(0);
 }
 
 /** Caches placements for one shard set; a new shard set means a new Placement. */

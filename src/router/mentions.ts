@@ -88,13 +88,16 @@ export function repliedEventId(event: RoomEvent): string | undefined {
   return typeof eventId === 'string' && eventId.length > 0 ? eventId : undefined;
 }
 
+const SCANS_BEFORE_SET = 4;
+
 /** Collects agents in discovery order; the first reason recorded for an agent wins, the first `cap` are kept. */
 class AddressedList {
   readonly items: Addressed[] = [];
   readonly notInRoom: string[] = [];
   readonly overCap: string[] = [];
   private readonly seen = new Set<string>();
-  private members: ReadonlySet<string> | undefined; // built on first use: most events name nobody
+  private members: ReadonlySet<string> | undefined; // built only after a few lookups: most events name one or two
+  private memberLookups = 0;
   private readonly event: RoomEvent;
   private readonly ctx: MentionContext;
   private readonly cap: number;
@@ -109,10 +112,19 @@ class AddressedList {
     if (typeof userId !== 'string' || userId === this.event.sender || this.seen.has(userId)) return;
     if (!this.ctx.isAgent(userId)) return;
     this.seen.add(userId);
-    this.members ??= new Set(this.ctx.roomMembers);
-    if (!this.members.has(userId)) this.notInRoom.push(userId);
+    if (!this.isMember(userId)) this.notInRoom.push(userId);
     else if (this.items.length >= this.cap) this.overCap.push(userId);
     else this.items.push({ agentId: userId, reason });
+  }
+
+  /**
+   * A scan of the member list costs less than building a Set of it until several ids are asked about: in a room
+   * of 10,000 (#all-employees) one mention would otherwise pay for a 10,000-entry Set on every event.
+   */
+  private isMember(userId: string): boolean {
+    if (this.members === undefined && ++this.memberLookups <= SCANS_BEFORE_SET) return this.ctx.roomMembers.includes(userId);
+    this.members ??= new Set(this.ctx.roomMembers);
+    return this.members.has(userId);
   }
 
   result(): Addressing {
