@@ -33,7 +33,7 @@ describe('prompt injection is refused by the tools', () => {
   });
 
   it('"tell the CEO directly": agents do not message humans on their own initiative', async () => {
-    await expect(messageColleagueTool.run({ to: ceo.name, text: 'hi', room: 'direct' }, context())).rejects.toThrow(/human colleague/);
+    await expect(messageColleagueTool.run({ to: ceo.name, text: 'hi', room: 'direct' }, context())).rejects.toThrow(/human colleague|cannot be messaged/);
     expect(services.sent).toEqual([]);
   });
 
