@@ -16,6 +16,24 @@ export function agentsApi(agents: readonly AgentView[], opts: { q: string; show:
     .sort((a, b) => (b.lastTurnAt ?? 0) - (a.lastTurnAt ?? 0) || a.name.localeCompare(b.name));
 }
 
+/** Rows per page of the agents page; the JSON API's default and largest `limit` (a 10,000-agent list is ~3 MB). */
+export const AGENTS_PAGE_SIZE = 200;
+export const AGENTS_API_MAX = 1000;
+
+/** Page `page` (1-based, clamped into range) of `items`, and how many pages there are. */
+export function pageOf<T>(items: readonly T[], page: number, size: number): { items: T[]; page: number; pages: number } {
+  const pages = Math.max(1, Math.ceil(items.length / size));
+  const at = Math.min(pages, Math.max(1, Number.isSafeInteger(page) ? page : 1));
+  return { items: items.slice((at - 1) * size, at * size), page: at, pages };
+}
+
+/** `limit` (default and at most AGENTS_API_MAX) and `offset` of the agents API, from query strings. */
+export function agentsWindow(limit: string | undefined, offset: string | undefined): { start: number; end: number } {
+  const n = Math.min(AGENTS_API_MAX, Math.max(1, Number(limit) || AGENTS_API_MAX));
+  const start = Math.max(0, Math.floor(Number(offset) || 0));
+  return { start, end: start + n };
+}
+
 export interface PersonSummary {
   matrixId: string;
   name: string;

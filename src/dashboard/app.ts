@@ -9,7 +9,7 @@ import { componentLogger } from '../log.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import type { FleetView } from '../router/fleet-view.ts';
 import { newTurns } from './activity-stream.ts';
-import { agentsApi, orgApi, personApi } from './api.ts';
+import { AGENTS_PAGE_SIZE, agentsApi, agentsWindow, orgApi, pageOf, personApi } from './api.ts';
 import { admit, SessionStore, verifyMatrixPassword, type DashboardSession } from './auth.ts';
 import { errorPage, loginPage, page } from './views/layout.ts';
 import { activityBody, agentsBody, orgBody, overviewBody, personBody, shardsBody } from './views/pages.ts';
@@ -139,15 +139,21 @@ export function dashboardApp(opts: DashboardOptions) {
     const q = c.req.query('q')?.trim() ?? '';
     const show = c.req.query('show') ?? 'active';
     const all = await view.agents();
-    const agents = agentsApi(all, { q, show }).slice(0, 200);
-    return render(c, 'Agents', 'agents', agentsBody({ org, agents, total: all.length, q, show, now: now() }));
+    const matched = agentsApi(all, { q, show });
+    const shown = pageOf(matched, Number(c.req.query('page') ?? 1), AGENTS_PAGE_SIZE);
+    return render(c, 'Agents', 'agents', agentsBody({ org, agents: shown.items, total: all.length, q, show, now: now(), page: shown.page, pages: shown.pages, matched: matched.length }));
   });
   app.get('/activity', async (c) => render(c, 'Activity', 'activity', activityBody({ org, turns: await view.activity({ limit: 200 }) }), ['activity.js']));
   app.get('/shards', adminOnly, async (c) => render(c, 'Shards', 'shards', shardsBody({ shards: await view.shards(), inbox: view.inbox(), now: now() })));
 
   app.get('/api/me', (c) => c.json(c.get('session').user));
   app.get('/api/provisioning', (c) => c.json(provisioningStatus()));
-  app.get('/api/agents', async (c) => c.json(agentsApi(await view.agents(), { q: c.req.query('q') ?? '', show: c.req.query('show') ?? 'all' })));
+  app.get('/api/agents', async (c) => {
+    const matched = agentsApi(await view.agents(), { q: c.req.query('q') ?? '', show: c.req.query('show') ?? 'all' });
+    const { start, end } = agentsWindow(c.req.query('limit'), c.req.query('offset'));
+    c.header('x-total-count', String(matched.length));
+    return c.json(matched.slice(start, end));
+  });
   app.get('/api/shards', adminOnly, async (c) => c.json({ shards: await view.shards(), inbox: view.inbox() }));
   app.get('/api/activity', async (c) => {
     const sinceAt = Number(c.req.query('since') ?? 0) || undefined;

@@ -133,7 +133,12 @@ export function personBody(d: { org: OrgDirectory; person: Person; agent?: Agent
     </div>`;
 }
 
-export function agentsBody(d: { org: OrgDirectory; agents: AgentView[]; total: number; q: string; show: string; now: number }): Html {
+export function agentsBody(d: { org: OrgDirectory; agents: AgentView[]; total: number; q: string; show: string; now: number;
+  /** Paging, when the filtered list is longer than a page: the page shown, their number, the rows matched. */
+  page?: number; pages?: number; matched?: number }): Html {
+  const page = d.page ?? 1;
+  const pages = d.pages ?? 1;
+  const pageHref = (n: number) => `/dashboard/agents?q=${encodeURIComponent(d.q)}&show=${encodeURIComponent(d.show)}&page=${n}`;
   const filters = [['active', 'with turns'], ['live', 'live'], ['all', 'everyone']] as const;
   return html`
     <form class="search" method="get" action="/dashboard/agents">
@@ -141,7 +146,8 @@ export function agentsBody(d: { org: OrgDirectory; agents: AgentView[]; total: n
       <select name="show" aria-label="Which agents">${filters.map(([v, label]) => html`<option value="${v}" ${d.show === v ? 'selected' : ''}>${label}</option>`)}</select>
       <button type="submit">Filter</button>
     </form>
-    <p class="muted">${d.agents.length} of ${d.total} agents${d.agents.length === 200 ? ' (first 200)' : ''}, most recent turn first.</p>
+    <p class="muted">${d.matched ?? d.agents.length} of ${d.total} agents${pages > 1 ? `, page ${page} of ${pages}` : ''}, most recent turn first.
+      ${page > 1 ? html`<a href="${pageHref(page - 1)}" rel="prev">‹ previous</a>` : ''} ${page < pages ? html`<a href="${pageHref(page + 1)}" rel="next">next ›</a>` : ''}</p>
     <table class="grid" id="agents">
       <thead><tr><th>Agent</th><th>Title</th><th>Department</th><th>State</th><th>Shard</th><th class="num">Queue</th><th>Last turn</th><th class="num">Turns</th><th class="num">Tokens in / out</th><th class="num">Cost</th></tr></thead>
       <tbody>${d.agents.length ? d.agents.map((a) => html`<tr data-agent="${a.agentId}">

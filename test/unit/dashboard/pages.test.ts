@@ -8,14 +8,14 @@ const org = loadOrg({ domain: DOMAIN, ceo: { name: 'Morgan Blake', localpart: 'm
 const ceo = org.all().find((p) => p.reportsTo === null)!;
 
 /** A dashboard whose homeserver accepts the CEO; returns a request helper already signed in. */
-async function signedIn(view: StubFleetView, extra: { activityPollMs?: number } = {}) {
+async function signedIn(view: StubFleetView, extra: { activityPollMs?: number } = {}, directory = org) {
   const fetchImpl = (async (input: string | URL | Request) => {
     const url = String(input);
     if (url.endsWith('/login')) return Response.json({ access_token: 't', user_id: ceo.matrixId });
     if (url.endsWith('/whoami')) return Response.json({ user_id: ceo.matrixId });
     return Response.json({});
   }) as typeof fetch;
-  const app = dashboardApp({ org, view, admins: [], homeserverUrl: 'http://hs.test', sessionTtlMs: 60_000, fetch: fetchImpl, ...extra });
+  const app = dashboardApp({ org: directory, view, admins: [], homeserverUrl: 'http://hs.test', sessionTtlMs: 60_000, fetch: fetchImpl, ...extra });
   const login = await app.request('/dashboard/api/login', { method: 'POST', body: JSON.stringify({ user: 'morgan.blake', password: 'pw' }) });
   const { token } = await login.json() as { token: string };
   const get = (path: string, init: RequestInit = {}) => app.request(`/dashboard${path}`, { ...init, headers: { authorization: `Bearer ${token}` } });
@@ -23,6 +23,27 @@ async function signedIn(view: StubFleetView, extra: { activityPollMs?: number } 
 }
 
 describe('dashboard pages and API', () => {
+  it('pages the agents of a 10,000-person org: 200 rows a page with links, the API 1000 at most with the total', async () => {
+    const big = loadOrg({ domain: DOMAIN, size: 10_000, ceo: { name: 'Morgan Blake', localpart: 'morgan.blake' } });
+    const { get, text } = await signedIn(new StubFleetView(big), {}, big);
+    const rows = (html: string) => html.split('data-agent="').length - 1;
+    const first = await text('/agents?show=all');
+    expect(rows(first)).toBe(200);
+    expect(first).toContain('9999 of 9999 agents, page 1 of 50');
+    expect(first).toContain('page=2" rel="next"');
+    const last = await text('/agents?show=all&page=50');
+    expect(rows(last)).toBe(199);
+    expect(last).toContain('rel="prev"');
+    expect(last).not.toContain('rel="next"');
+    expect(rows(await text('/agents?show=all&page=999'))).toBe(199); // clamped to the last page
+
+    const api = await get('/api/agents');
+    expect(api.headers.get('x-total-count')).toBe('9999');
+    expect(await api.json()).toHaveLength(1000);
+    const tail = await (await get('/api/agents?limit=50&offset=9990')).json() as unknown[];
+    expect(tail).toHaveLength(9);
+  });
+
   it('the agents page and API show the agent that just answered, with its shard and token count', async () => {
     const view = new StubFleetView(org);
     const agent = org.agents()[500]!;
