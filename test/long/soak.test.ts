@@ -232,6 +232,7 @@ describe(`soak: ${MINUTES} min at ${RATE} msg/s to ${AGENTS} agents`, () => {
       rowsAtEnd: last.rows,
       disk: samples.map((s) => ({ min: +((s.at - started) / 60_000).toFixed(2), ...s.diskKiB })),
       rss: samples.map((s) => ({ min: +((s.at - started) / 60_000).toFixed(2), ...s.rssMiB })),
+      tables: samples.map((s) => ({ min: +((s.at - started) / 60_000).toFixed(2), ...s.rows })),
     });
 
     expect({ lost, doubled }).toEqual({ lost: 0, doubled: 0 });
