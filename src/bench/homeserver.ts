@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ensureSynapseRoot } from '../homeserver/chroot.ts';
 import type { RegisterResult } from '../homeserver/shared-secret-register.ts';
-import { LocalSynapse } from '../homeserver/synapse.ts';
+import { LocalSynapse, type SynapseDatabase } from '../homeserver/synapse.ts';
 import { componentLogger } from '../log.ts';
 import { buildRegistration, loadRegistration, writeRegistration, type LoadedRegistration } from '../matrix/registration.ts';
 import { freePort } from './processes.ts';
@@ -19,6 +20,8 @@ export interface BenchHomeserver {
   registrationPath: string;
   version: string;
   registerUser(localpart: string, password: string): Promise<RegisterResult>;
+  /** CPU time Synapse has used so far (user + system, ms), from /proc; undefined where that cannot be read. */
+  cpuMs(): number | undefined;
   /** With `countRequests`: the fleet's requests to the homeserver and the homeserver's pushes to the router so far. */
   traffic?: () => TrafficSnapshot;
   /** Stops Synapse and deletes its instance (database, keys, media). */
@@ -36,6 +39,8 @@ export interface BenchHomeserverOptions {
   senderLocalpart: string;
   /** Where the router will listen; it goes into the registration. */
   routerUrl: string;
+  /** Synapse's database (default SQLite, quickest to start and wipe). */
+  database?: SynapseDatabase;
   /** Directory for the registration file (the bench's scratch directory). */
   workDir: string;
   progress: (line: string) => void;
@@ -61,6 +66,7 @@ export async function startBenchHomeserver(opts: BenchHomeserverOptions): Promis
   writeRegistration(registrationPath, raw);
   const synapse = new LocalSynapse({
     root, instance: opts.instance, port, serverName: opts.serverName, appserviceRegistrationYaml: stringify(raw), log,
+    ...(opts.database ? { database: opts.database } : {}),
   });
   await synapse.wipe();
   const started = performance.now();
@@ -82,6 +88,7 @@ export async function startBenchHomeserver(opts: BenchHomeserverOptions): Promis
     registrationPath,
     version: (await serverVersion(synapse.url)) ?? synapsePackageVersion(root),
     registerUser: (localpart, password) => synapse.registerUser(localpart, password),
+    cpuMs: () => processCpuMs(join(synapse.instanceDir, 'synapse.pid')),
     ...(calls && pushes ? { traffic: () => mergeTraffic(calls.snapshot(), pushes.snapshot()) } : {}),
     close: async () => {
       for (const p of proxies) await p.close();
@@ -104,4 +111,15 @@ async function serverVersion(url: string): Promise<string | undefined> {
 function usesToken(req: { headers: { authorization?: string | undefined }; url?: string | undefined }, token: string): boolean {
   if (req.headers.authorization === `Bearer ${token}`) return true;
   return new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('access_token') === token;
+}
+
+/** utime + stime of the process in the pidfile; Linux clock ticks are 10 ms (USER_HZ 100). */
+function processCpuMs(pidFile: string): number | undefined {
+  try {
+    const pid = readFileSync(pidFile, 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }

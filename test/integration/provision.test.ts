@@ -8,7 +8,9 @@ import type { Person } from '../../src/org/types.ts';
 import { AppserviceClient } from '../../src/provision/client.ts';
 import { provisionOrg, TITLE_PROFILE_FIELD, type ProvisionResult } from '../../src/provision/index.ts';
 import { ProvisionStore } from '../../src/provision/store.ts';
-import { CEO, testOrg, testRegistration } from '../helpers/fleet.ts';
+import { CEO, startTestFleet, testOrg, testRegistration, type TestFleet } from '../helpers/fleet.ts';
+import { Human } from '../helpers/human.ts';
+import { repliesTo, turnStarts } from '../helpers/wait.ts';
 import { testHomeserver, type TestHomeserver } from '../helpers/homeserver.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'org-small.yaml');
@@ -224,6 +226,73 @@ describe.skipIf(FULL)('provisioning the org chart on Synapse', () => {
     expect(r.created.joins).toBe(lost.n);
     zeroChanges(await run(org));
   });
+});
+
+/**
+ * The membership policy end to end: a company whose #all-employees has more agents than eagerJoinMaxMembers (100),
+ * provisioned while the fleet already runs. Cut from the generated org (whole departments, so everyone's manager is
+ * in it) because the test homeserver's namespace lists that org's agents.
+ */
+describe.skipIf(FULL)('lazy #all-employees, provisioned behind a running fleet', () => {
+  let fleet: TestFleet;
+  let ceo: Human;
+  let dataDir: string;
+
+  afterAll(async () => {
+    ceo?.stop();
+    await fleet?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers a DM while provisioning runs, then an agent never joined answers a mention in #all-employees once', async () => {
+    const hs = testHomeserver();
+    const full = testOrg(hs.serverName);
+    const root = full.all().find((p) => p.reportsTo === null)!;
+    const departments = full.departments().filter((d) => d !== root.department)
+      .map((d) => full.department(d)).sort((a, b) => a.length - b.length);
+    const people: Person[] = [root];
+    for (const dept of departments) {
+      if (people.length > 110) break;
+      people.push(...dept);
+    }
+    const org = directoryOf(people.map((p) => (p === root ? p : { ...p })), full.domain);
+    expect(org.agents().length).toBeGreaterThan(100);
+
+    await hs.registerUser(CEO.localpart, CEO.password);
+    fleet = await startTestFleet({ org });
+    ceo = await Human.login(hs.url, CEO.localpart, CEO.password);
+    dataDir = mkdtempSync(join(tmpdir(), 'fleet-provision-lazy-'));
+    let finished = false;
+    // Few requests in flight, so provisioning surely outlasts one DM turn.
+    const provisioning = provisionOrg({ org, registration: testRegistration(hs), homeserverUrl: hs.url, dataDir, progress: 'none', concurrency: 2 })
+      .finally(() => { finished = true; });
+
+    const dmAgent = org.agents()[3]!;
+    const dm = await ceo.openDm(dmAgent.matrixId);
+    const asked = await ceo.say(dm, 'Quick one while the company is still being set up: who do you report to?');
+    await ceo.waitFor((m) => m.roomId === dm && repliesTo(asked)(m), 60_000);
+    expect(finished).toBe(false);
+
+    const result = await provisioning;
+    expect(result.failed).toBe(0);
+    expect(result.created.lazyMembers).toBe(org.agents().length);
+    const all = result.roomIds['all-employees']!;
+    const joinedBefore = await ceo.joinedMembers(all).catch(() => [] as string[]);
+    await ceo.client.joinRoom(all);
+    const target = org.agents().find((a) => !joinedBefore.includes(a.matrixId))!;
+    expect(await ceo.joinedMembers(all)).not.toContain(target.matrixId);
+
+    const marker = `lazy-${Date.now()}`;
+    const question = await ceo.say(all, `${target.name}, ${marker}: who do you report to?`, { 'm.mentions': { user_ids: [target.matrixId] } });
+    const [reply] = await ceo.waitFor((m) => m.roomId === all && repliesTo(question)(m), 60_000);
+    expect(reply!.sender).toBe(target.matrixId);
+    expect(await ceo.joinedMembers(all)).toContain(target.matrixId);
+    // Exactly once: one turn-starting model call for (agent, event), whatever the homeserver shows.
+    expect(turnStarts(fleet.model, target.matrixId, marker)).toBe(1);
+    // Nobody else in the room was woken: plain names are not matched in a room this big, m.mentions named one.
+    const othersWoken = org.agents().filter((a) => a !== target && turnStarts(fleet.model, a.matrixId, marker) > 0).map((a) => a.matrixId);
+    expect(othersWoken).toEqual([]);
+  }, 300_000);
 });
 
 describe.runIf(FULL)('provisioning the full 1001-person org (FLEET_PROVISION_FULL=1)', () => {
