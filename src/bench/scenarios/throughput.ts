@@ -7,7 +7,9 @@ import { spreadAgents, warmAgents } from './latency.ts';
 /**
  * Closed-loop load: one lane per agent, each sending its agent a DM as soon as the previous one is answered, until
  * `messages` answers are in. Compared with the homeserver's own rate: as many lanes sending from the CEO's client
- * into one room, each waiting only for the homeserver to accept its message.
+ * into one room, each waiting only for the homeserver to accept its message (`throughput.ratio`, as it always was);
+ * and, since Synapse persists one room's events in batches, also into one room per lane, the shape of the fleet's
+ * DMs (`throughput.ratio_room_per_lane`).
  */
 export async function throughputScenario(fleet: BenchFleet, sizes: BenchSizes['throughput'], progress: (line: string) => void): Promise<BenchResult[]> {
   const agents = spreadAgents(fleet.org.agents(), sizes.agents);
@@ -18,9 +20,14 @@ export async function throughputScenario(fleet: BenchFleet, sizes: BenchSizes['t
   // pages); the baseline should not pay for that alone.
   await runPool(Math.min(200, Math.max(lanes * 4, sizes.messages)), lanes, (i) => fleet.sender.say(room, `warm-up ${i}`).then(() => undefined));
   progress(`throughput: homeserver, ${sizes.messages} sends over ${lanes} lanes`);
-  let started = performance.now();
-  await runPool(sizes.messages, lanes, (i) => fleet.sender.say(room, `load ${i}`).then(() => undefined));
-  const hsRate = sizes.messages / ((performance.now() - started) / 1000);
+  const oneRoom = await homeserverAlone(fleet, Array.from({ length: lanes }, () => room), sizes.messages);
+  const ownRooms = await homeserverAlone(fleet, await Promise.all(Array.from({ length: lanes }, async () => {
+    const r = await fleet.sender.createRoom({ invite: [fleet.observer.userId], name: 'bench baseline lane' });
+    await fleet.observer.join(r);
+    return r;
+  })), sizes.messages);
+  const hsRate = oneRoom.rate;
+  const hsCpuPerAnswer = new Map<number, number | undefined>();
 
   const order = fleet.shardCount === 3 ? [3, 1] : [1, 3];
   const rates = new Map<number, number>();
@@ -32,7 +39,8 @@ export async function throughputScenario(fleet: BenchFleet, sizes: BenchSizes['t
     progress(`throughput: ${shards} shard(s), ${sizes.messages} messages over ${lanes} agents`);
     let sent = 0;
     const before = fleet.hs.traffic?.();
-    started = performance.now();
+    const cpuBefore = fleet.hs.cpuMs();
+    const started = performance.now();
     await runPool(lanes, lanes, async (lane) => {
       while (sent < sizes.messages) {
         sent++;
@@ -42,6 +50,7 @@ export async function throughputScenario(fleet: BenchFleet, sizes: BenchSizes['t
     rates.set(shards, sizes.messages / ((performance.now() - started) / 1000));
     // The pushes of the last replies' own events arrive just after the replies do.
     await sleep(500);
+    hsCpuPerAnswer.set(shards, cpuPer(cpuBefore, fleet.hs.cpuMs(), sizes.messages));
     if (before) {
       const t = trafficBetween(before, fleet.hs.traffic!());
       traffic.set(shards, t);
@@ -57,7 +66,28 @@ export async function throughputScenario(fleet: BenchFleet, sizes: BenchSizes['t
     { scenario: 'throughput', metric: 'throughput.homeserver_msgs_per_s', value: tidy(hsRate), unit: 'msgs/s', note: `${lanes} concurrent sends from one client` },
     { scenario: 'throughput', metric: 'throughput.ratio', value: tidy(one / hsRate), unit: 'x' },
     ...requestRows(traffic.get(1), sizes.messages, `${note}, 1 shard`),
+    { scenario: 'throughput', metric: 'throughput.homeserver_msgs_per_s_room_per_lane', value: tidy(ownRooms.rate), unit: 'msgs/s', note: `${lanes} concurrent sends, each lane its own room` },
+    { scenario: 'throughput', metric: 'throughput.ratio_room_per_lane', value: tidy(one / ownRooms.rate), unit: 'x' },
+    ...(oneRoom.cpuMsPerMessage !== undefined ? [{ scenario: 'throughput' as const, metric: 'throughput.hs_cpu_ms_per_message', value: tidy(oneRoom.cpuMsPerMessage), unit: 'ms',
+      note: `Synapse CPU per message, homeserver alone, one room (${tidy(ownRooms.cpuMsPerMessage ?? Number.NaN)} ms with a room per lane)` }] : []),
+    ...(hsCpuPerAnswer.get(1) !== undefined ? [{ scenario: 'throughput' as const, metric: 'throughput.hs_cpu_ms_per_answer', value: tidy(hsCpuPerAnswer.get(1)!), unit: 'ms',
+      note: 'Synapse CPU per answered message, 1 shard (the question and the reply are two events)' }] : []),
   ];
+}
+
+/** The homeserver carrying `n` messages from the CEO over one lane per room given: rate and Synapse CPU per message. */
+async function homeserverAlone(fleet: BenchFleet, rooms: string[], n: number): Promise<{ rate: number; cpuMsPerMessage: number | undefined }> {
+  const cpuBefore = fleet.hs.cpuMs();
+  const started = performance.now();
+  let next = 0;
+  await runPool(rooms.length, rooms.length, async (lane) => {
+    while (next < n) await fleet.sender.say(rooms[lane]!, `load ${next++}`);
+  });
+  return { rate: n / ((performance.now() - started) / 1000), cpuMsPerMessage: cpuPer(cpuBefore, fleet.hs.cpuMs(), n) };
+}
+
+function cpuPer(before: number | undefined, after: number | undefined, n: number): number | undefined {
+  return before === undefined || after === undefined ? undefined : (after - before) / n;
 }
 
 /** Homeserver requests per answered message, in all and by kind (push, send, members, typing…). */
