@@ -1,6 +1,6 @@
 import { ROUTER_STATUS_PATH } from '../protocol/wire.ts';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { FleetConfig } from '../config/schema.ts';
@@ -72,11 +72,15 @@ export class BenchFleet {
         cacheDir: opts.cacheDir, instance: opts.synapseInstance, serverName: config.domain, routerUrl, workDir: opts.workDir,
         appserviceId: `${config.appservice.id}-bench`, senderLocalpart: config.appservice.senderLocalpart, progress: opts.progress,
         agents: org.agents().map((p) => p.localpart),
+        humans: org.humans().map((p) => p.localpart), namespace: config.appservice.namespace,
         // The throughput scenario reports homeserver requests per answer, counted on the wire (request-counter.ts).
         countRequests: true,
+        // SQLite unless asked: the latency and throughput figures so far were taken on it (docs/benchmarks.md).
+        ...(process.env.FLEET_BENCH_FLEET_DATABASE === 'postgres' ? { database: 'postgres' as const } : {}),
       });
       undo.push(() => hs.close());
-      const model = await startScriptedModelServer({ maxRecorded: 100 });
+      // Enough recorded calls for the scale scenario's exactly-once count over its rescale window.
+      const model = await startScriptedModelServer({ maxRecorded: 2000 });
       undo.push(() => model.close());
 
       const dataDir = join(opts.workDir, 'data');
@@ -178,6 +182,22 @@ export class BenchFleet {
     return seen.receivedAt - started;
   }
 
+  /** The model calls recorded so far (the last 2000): exactly-once is counted on them (scale scenario). */
+  modelRequests(): ReturnType<ScriptedModelServer['requests']> {
+    return this.#model.requests();
+  }
+
+  /** Resident memory of each of the fleet's processes (router, shard-…), MiB, from /proc. */
+  rssMiB(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const name of this.#processes.names()) {
+      const pid = this.#processes.pid(name);
+      const kib = pid === undefined ? undefined : readRssKiB(pid);
+      if (kib !== undefined) out.set(name, kib / 1024);
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     await this.sender.close();
     await this.observer.close();
@@ -190,6 +210,15 @@ export class BenchFleet {
 }
 
 interface RouterHealth { shards: Array<{ shardId: string }> }
+
+function readRssKiB(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return line ? Number(line.split(/\s+/)[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function routerHealth(url: string, secret: string): Promise<RouterHealth | undefined> {
   try {

@@ -5,6 +5,7 @@ import { ensureSynapseRoot } from '../homeserver/chroot.ts';
 import type { RegisterResult } from '../homeserver/shared-secret-register.ts';
 import { LocalSynapse, type SynapseDatabase } from '../homeserver/synapse.ts';
 import { componentLogger } from '../log.ts';
+import type { NamespaceMode } from '../matrix/namespace.ts';
 import { buildRegistration, loadRegistration, writeRegistration, type LoadedRegistration } from '../matrix/registration.ts';
 import { freePort } from './processes.ts';
 import { mergeTraffic, startCountingProxy, type CountingProxy, type TrafficSnapshot } from './request-counter.ts';
@@ -36,6 +37,9 @@ export interface BenchHomeserverOptions {
   appserviceId: string;
   /** Localparts of the org's agents: the registration's user namespace lists exactly them (and the bot). */
   agents: readonly string[];
+  /** With `namespace` (default list): the org's humans, whom the all-but-humans namespace leaves out. */
+  humans?: readonly string[];
+  namespace?: NamespaceMode;
   senderLocalpart: string;
   /** Where the router will listen; it goes into the registration. */
   routerUrl: string;
@@ -61,7 +65,8 @@ export async function startBenchHomeserver(opts: BenchHomeserverOptions): Promis
   const proxies: CountingProxy[] = [];
   const pushes = opts.countRequests ? await startCountingProxy(opts.routerUrl) : undefined;
   if (pushes) proxies.push(pushes);
-  const raw = buildRegistration({ id: opts.appserviceId, url: pushes?.url ?? opts.routerUrl, domain: opts.serverName, senderLocalpart: opts.senderLocalpart, agents: opts.agents });
+  const raw = buildRegistration({ id: opts.appserviceId, url: pushes?.url ?? opts.routerUrl, domain: opts.serverName, senderLocalpart: opts.senderLocalpart, agents: opts.agents,
+    ...(opts.namespace ? { namespace: opts.namespace, humans: opts.humans ?? [] } : {}) });
   const registrationPath = join(opts.workDir, 'registration.yaml');
   writeRegistration(registrationPath, raw);
   const synapse = new LocalSynapse({

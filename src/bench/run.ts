@@ -10,6 +10,7 @@ import { capacityScenario } from './scenarios/capacity.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { provisioningScenario } from './scenarios/provisioning.ts';
 import { rescaleScenario } from './scenarios/rescale.ts';
+import { scaleScenario } from './scenarios/scale.ts';
 import { routingScenario } from './scenarios/routing.ts';
 import { throughputScenario } from './scenarios/throughput.ts';
 import { NEEDS_FLEET, SCENARIOS, type BenchReport, type BenchResult, type BenchSizes, type ScenarioName } from './types.ts';
@@ -93,6 +94,9 @@ export async function runBench(opts: RunBenchOptions): Promise<RunBenchOutcome> 
       case 'provisioning': return provisioningScenario({ org: opts.provisioningOrg ?? opts.org, config: opts.config, cacheDir: opts.cacheDir,
         instance: opts.synapseInstance, workDir, progress });
       case 'rescale': return rescaleScenario(opts.org);
+      case 'scale': return opts.sizes.scale
+        ? scaleScenario({ config: opts.config, root: opts.root, cacheDir: opts.cacheDir, instance: opts.synapseInstance, workDir, sizes: opts.sizes.scale, progress })
+        : [{ scenario, metric: 'scale.skipped', value: null, unit: '', note: 'no scale sizes given' }];
     }
   };
 

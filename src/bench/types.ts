@@ -23,7 +23,7 @@ export interface BenchReport {
   results: BenchResult[];
 }
 
-export const SCENARIOS = ['routing', 'latency', 'throughput', 'capacity', 'provisioning', 'rescale'] as const;
+export const SCENARIOS = ['routing', 'latency', 'throughput', 'capacity', 'provisioning', 'rescale', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Scenarios that talk to a homeserver, and so need the bench's own Synapse and a running fleet. */
@@ -35,13 +35,18 @@ export interface BenchSizes {
   latency: { messages: number; messages3Shards: number; agents: number; baselineMessages: number };
   throughput: { agents: number; messages: number };
   capacity: { turns: number; activeRounds: number };
+  /** A large org over many shard processes, rescaled live (scenarios/scale.ts); absent: the scenario is skipped. */
+  scale?: ScaleSizes;
 }
+
+export interface ScaleSizes { employees: number; shards: number; shardsAfter: number; firstContacts: number; writers: number }
 
 export const FULL_SIZES: BenchSizes = {
   routing: { events: 200_000 },
   latency: { messages: 200, messages3Shards: 200, agents: 12, baselineMessages: 200 },
   throughput: { agents: 32, messages: 640 },
   capacity: { turns: 640, activeRounds: 20 },
+  scale: { employees: 10_000, shards: 8, shardsAfter: 12, firstContacts: 50, writers: 16 },
 };
 
 export const QUICK_SIZES: BenchSizes = {
@@ -49,4 +54,5 @@ export const QUICK_SIZES: BenchSizes = {
   latency: { messages: 30, messages3Shards: 30, agents: 6, baselineMessages: 30 },
   throughput: { agents: 16, messages: 160 },
   capacity: { turns: 128, activeRounds: 5 },
+  scale: { employees: 2000, shards: 4, shardsAfter: 6, firstContacts: 10, writers: 6 },
 };
