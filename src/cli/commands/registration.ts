@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readRegistrationFile, writeRegistration } from '../../matrix/registration.ts';
+import { readRegistrationFile, userNamespaceRegex, userNamespaces, writeRegistration } from '../../matrix/registration.ts';
 import { fleetContext, orgFor } from '../context.ts';
 import { registrationContent } from '../credentials.ts';
 
@@ -16,9 +16,13 @@ export function registerRegistrationCommand(program: Command): void {
       const org = orgFor(ctx.config, ctx.root);
       const out = opts.out ? resolve(opts.out) : ctx.registrationPath;
       const tokens = opts.keepTokens ? existingTokens(out) : {};
-      writeRegistration(out, registrationContent(ctx, org, { ...(opts.url ? { url: opts.url } : {}), ...tokens }));
-      console.log(`wrote ${out} (mode 0600) for ${org.agents().length} agents, ${opts.keepTokens ? 'same tokens' : 'fresh tokens'}. `
-        + 'Give it to the homeserver again: Synapse reloads it on restart, Conduit with `register-appservice`.');
+      const content = registrationContent(ctx, org, { ...(opts.url ? { url: opts.url } : {}), ...tokens });
+      writeRegistration(out, content);
+      const [regex = ''] = userNamespaces(content);
+      const form = regex === userNamespaceRegex(ctx.config.domain, [ctx.config.appservice.senderLocalpart, ...org.agents().map((p) => p.localpart)])
+        ? 'the agents listed' : `every localpart but the org's humans (${org.humans().length})`;
+      console.log(`wrote ${out} (mode 0600) for ${org.agents().length} agents (namespace: ${form}, ${Buffer.byteLength(regex)} bytes), `
+        + `${opts.keepTokens ? 'same tokens' : 'fresh tokens'}. Give it to the homeserver again: Synapse reloads it on restart, Conduit with \`register-appservice\`.`);
     });
 }
 
