@@ -119,11 +119,13 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const profileSteps = userWork.length * 3;
   progress.addTotal(profileSteps + roomsToCreate.length + toAdd.length + toRemove.length);
 
-  // --- Users: register, then name and title, before any join so join events carry the name ------------------
+  // --- Users: register, then the name before any join so join events carry it; the title beside the joins ----
+  // (a custom profile field is in no member event, so nothing waits for it).
   let titlesSupported: Promise<boolean> | undefined;
   const userReady = new Map<string, Promise<boolean>>();
+  const titles: Array<Promise<unknown>> = [];
   for (const u of userWork) {
-    userReady.set(u.userId, (async () => {
+    const named = (async () => {
       const rec = recordedUsers.get(u.userId);
       const needsRegister = !rec?.registered || rec.deactivatedAt !== null;
       if (needsRegister) {
@@ -134,6 +136,13 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
         if (!await step('profile', { user: u.userId }, async () => { await ops.setDisplayName(u.userId, u.displayName); store.markDisplayName(u.userId, u.displayName); })) return false;
         created.profiles++;
       } else progress.tick('profile');
+      return true;
+    })();
+    userReady.set(u.userId, named);
+    titles.push(named.then(async (ok) => {
+      const rec = recordedUsers.get(u.userId);
+      const needsRegister = !rec?.registered || rec.deactivatedAt !== null;
+      if (!ok) return;
       if (rec?.title !== u.title || needsRegister) {
         titlesSupported ??= ops.supportsProfileFields().then((yes) => {
           if (!yes) log.info('homeserver has no custom profile fields: titles are only in the directory and room topics');
@@ -146,8 +155,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
         });
         if (supported) created.profiles++;
       } else progress.tick('title');
-      return true;
-    })());
+    }));
   }
   const isReady = (userId: string): Promise<boolean> => userReady.get(userId) ?? Promise.resolve(true);
 
@@ -270,6 +278,6 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     log.info({ user: d.userId, archived }, 'employee departed: left the fleet rooms and deactivated');
   });
 
-  await Promise.all([roomsReady, ...userReady.values(), ...additions, ...removals, ...departed]);
+  await Promise.all([roomsReady, ...userReady.values(), ...titles, ...additions, ...removals, ...departed]);
   return { created, removed, unchanged, failed, roomIds };
 }
