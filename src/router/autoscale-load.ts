@@ -38,12 +38,15 @@ export function routerLoad(s: RouterLoadSources): () => Promise<LoadSample> {
     // A dead holder's work waits for the hand-over to move it, not for more shards.
     const waitingSince = (oldestWaiting.all(cutoff) as Array<{ holder: string; at: number }>)
       .filter((r) => liveIds.has(r.holder)).map((r) => r.at);
+    const throttled = statuses.some((st) => Array.isArray(st?.providers)
+      && (st.providers as Array<{ pausedUntil?: unknown }>).some((p) => typeof p?.pausedUntil === 'number' && p.pausedUntil > t));
     return {
       liveShards: live.length,
       drainingShards: [...s.draining()].filter((id) => liveIds.has(id)).length,
       warmAgents,
       turnsInFlight: (inFlight.get(cutoff) as { n: number }).n,
       queueAgeMs: waitingSince.length === 0 ? 0 : Math.max(0, t - Math.min(...waitingSince)),
+      ...(throttled ? { providerThrottled: true } : {}),
     };
   };
 }

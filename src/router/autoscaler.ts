@@ -48,6 +48,11 @@ export interface LoadSample {
   turnsInFlight: number;
   /** How long the oldest delivery handed to a live shard has waited without being started (0: none waits). */
   queueAgeMs: number;
+  /**
+   * Some shard's model provider is paused after a 429: turns wait for the provider, not for a shard, and more shards
+   * would only add callers to a provider already refusing (its limits are per shard). Turns then ask for no more.
+   */
+  providerThrottled?: boolean;
 }
 
 export interface AutoscaleDecision {
@@ -88,11 +93,12 @@ const RECENT = 10;
 
 /** Recommended count for one sample, with the signal that decided it. */
 export function recommend(c: AutoscaleConfig, s: LoadSample, current: number): Recommendation {
-  const byTurns = Math.ceil(s.turnsInFlight / c.targetTurnsInFlightPerShard);
+  const byTurns = s.providerThrottled ? Math.min(current, Math.ceil(s.turnsInFlight / c.targetTurnsInFlightPerShard))
+    : Math.ceil(s.turnsInFlight / c.targetTurnsInFlightPerShard);
   const byWarm = s.warmAgents === undefined ? 0 : Math.ceil(s.warmAgents / c.targetWarmAgentsPerShard);
   let count = Math.max(byTurns, byWarm);
-  const why = [`${s.turnsInFlight} turns in flight → ${byTurns}`, s.warmAgents === undefined ? 'warm agents unknown' : `${s.warmAgents} warm → ${byWarm}`];
-  if (c.maxQueueAgeMs > 0 && s.queueAgeMs > c.maxQueueAgeMs) {
+  const why = [`${s.turnsInFlight} turns in flight${s.providerThrottled ? ' (model provider throttled)' : ''} → ${byTurns}`, s.warmAgents === undefined ? 'warm agents unknown' : `${s.warmAgents} warm → ${byWarm}`];
+  if (c.maxQueueAgeMs > 0 && s.queueAgeMs > c.maxQueueAgeMs && !s.providerThrottled) {
     count = Math.max(count, current + 1);
     why.push(`work waiting ${Math.round(s.queueAgeMs / 1000)} s > ${Math.round(c.maxQueueAgeMs / 1000)} s → ${current + 1}`);
   }

@@ -125,6 +125,13 @@ describe('autoscaler policy (simulated load)', () => {
     expect(calls).toEqual([2, 3]);
   });
 
+  it('adds no shard for turns that wait on a throttled model provider', async () => {
+    const { calls } = await simulate(config(), () => ({ turnsInFlight: 80, queueAgeMs: 60_000, providerThrottled: true }), { minutes: 10, start: 2 });
+    expect(calls).toEqual([]);
+    // Slack still counts: turns that fit fewer shards even while waiting on the provider fit them without the wait.
+    expect(recommend(config(), { liveShards: 4, drainingShards: 0, warmAgents: 0, turnsInFlight: 15, queueAgeMs: 0, providerThrottled: true }, 4).count).toBe(2);
+  });
+
   it('lets an operator\'s scale hold for the cooldowns', async () => {
     let t = 0;
     let running = 2;
@@ -189,10 +196,12 @@ describe('router load for the autoscaler', () => {
     out.run('d5', '@d:x', '{}', 'shard-9', now - 90_000, now - 90_000); // held by a shard that is gone
     out.run('d6', '@e:x', '{}', null, null, now - 99_000); // paused or not handed yet
     const warm = (n: number) => ({ agents: Array.from({ length: n }, (_, i) => ({ agentId: `@w${i}:x`, warm: true })) });
-    const statuses: Record<string, unknown> = { 'shard-0': warm(3), 'shard-1': warm(4) };
+    const statuses: Record<string, Record<string, unknown>> = { 'shard-0': warm(3), 'shard-1': warm(4) };
     const load = routerLoad({ db, registry, claimTtlMs: 60_000, draining: () => new Set(['shard-1', 'shard-7']), now: () => now,
       status: async (id) => statuses[id] as never });
     expect(await load()).toEqual({ liveShards: 2, drainingShards: 1, warmAgents: 7, turnsInFlight: 1, queueAgeMs: 20_000 });
+    statuses['shard-1']!.providers = [{ id: 'bedrock:us-east-1', pausedUntil: now + 5000 }];
+    expect((await load()).providerThrottled).toBe(true);
     delete statuses['shard-1'];
     expect((await load()).warmAgents).toBeUndefined();
   });
