@@ -16,6 +16,8 @@ export interface AgentTurnInput {
   text: string;
   eventId: string;
   conversation?: ConversationRef;
+  /** Whom the host posts this turn's answer to, when not the sender (a colleague's answer is reported back). */
+  answersTo?: string;
 }
 
 /** What agents can do in the world through their tools; the shard implements it over the appservice. */
@@ -25,7 +27,16 @@ export interface AgentServices {
    * it, otherwise in their direct chat (created on first use). Carries the conversation along.
    */
   messageColleague(from: string, to: string, text: string, opts: { roomId?: string; conversation?: ConversationRef }): Promise<{ roomId: string; eventId: string }>;
+  /**
+   * Posts as `from` to a human of the org: in the conversation's root room as a reply to its root event when the
+   * human started it or is a member there (unless `direct` for someone who did not ask), otherwise in their direct
+   * chat. Bounded per human and day; a refusal says why. `turnEventId` and `nth` name the message, so a re-run of
+   * the turn never posts it twice.
+   */
+  messageHuman?(from: string, to: string, text: string, opts: HumanMessageOptions): Promise<{ roomId: string; eventId: string } | { refused: string }>;
 }
+
+export interface HumanMessageOptions { conversation: ConversationRef; direct: boolean; turnEventId: string; nth: number }
 
 export interface ToolActivity { tool: string; ok: boolean; summary: string }
 

@@ -35,6 +35,8 @@ export interface ShardOptions {
   /** Builds the agents' runtime once the shard can offer it services (messaging colleagues over Matrix). */
   runtime: (services: AgentServices) => AgentRuntime;
   maxHops?: number;
+  /** agents.maxMessagesToHumanPerDay. */
+  maxMessagesToHumanPerDay?: number;
   limits?: LimitsInput;
   /** Queue figures of the rate-limited model providers, for the status API. */
   limitStats?: () => unknown;
@@ -70,7 +72,10 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   const bridge = await createBridge({ homeserverUrl: opts.homeserverUrl, domain: opts.org.domain, registration: opts.registration as LoadedRegistration });
   const provisioner = new UserProvisioner(bridge, opts.org, store.db);
   const matrix = new AgentMatrix(bridge, provisioner);
-  const runtime = opts.runtime(new ColleagueMessenger({ bridge, matrix, provisioner, org: opts.org, db: store.db }));
+  const runtime = opts.runtime(new ColleagueMessenger({
+    bridge, matrix, provisioner, org: opts.org, db: store.db,
+    ...(opts.maxMessagesToHumanPerDay !== undefined ? { maxMessagesToHumanPerDay: opts.maxMessagesToHumanPerDay } : {}),
+  }));
   const limits = new ShardLimits(opts.limits ? { limits: opts.limits } : {});
 
   let host!: AgentHost;

@@ -4,6 +4,7 @@ import type { ModelProvider } from '../../providers/types.ts';
 import type { AgentRuntime, AgentServices, AgentTurnInput, AgentTurnResult, ConversationRef, ToolActivity } from '../runtime.ts';
 import { speakerLine } from '../speaker-line.ts';
 import { ColleagueMessageBudget, DEFAULT_COLLEAGUE_MESSAGE_LIMITS, FLEET_TOOLS, type ColleagueMessageLimits } from '../tools/index.ts';
+import { TurnAnswer } from '../tools/turn-answer.ts';
 import type { AgentTool, ToolContext } from '../tools/types.ts';
 import { AgentWorkspace } from '../workspace/workspace.ts';
 import { AgentCoreEngine } from './agent-core-engine.ts';
@@ -138,6 +139,7 @@ export class OpenClawAgentRuntime implements AgentRuntime {
     const transcript = warm.workspace.transcript(input.roomId);
     const toolActivity: ToolActivity[] = [];
     const conversation = this.#conversationOf(input);
+    const answer = new TurnAnswer({ eventId: input.eventId, to: input.answersTo ?? input.sender.id, sender: input.sender.id });
     const ctx: ToolContext = {
       agent: input.agent,
       org: this.#o.org,
@@ -148,6 +150,7 @@ export class OpenClawAgentRuntime implements AgentRuntime {
       sender: input.sender,
       conversation,
       colleagueMessages: this.#colleagueBudget.forTurn(conversation.rootEventId),
+      answer,
       now: this.#o.now,
     };
     const result = await warm.session.run({
@@ -160,7 +163,7 @@ export class OpenClawAgentRuntime implements AgentRuntime {
       maxToolRounds: this.#o.maxToolRounds,
       ...(signal ? { signal } : {}),
     });
-    const reply = cleanReply(result.text);
+    const reply = answer.compose(cleanReply(result.text));
     // Out of tool rounds with nothing to say is a model stuck in a loop, not a choice to stay silent (that is
     // NO_REPLY): failing the turn gets the asker an apology instead of no answer at all.
     if (reply === null && result.rounds > this.#o.maxToolRounds && !result.text.includes(NO_REPLY)) {

@@ -4,6 +4,7 @@ import type { ToolSpec } from '../../providers/types.ts';
 import type { AgentServices, ConversationRef } from '../runtime.ts';
 import type { AgentWorkspace } from '../workspace/workspace.ts';
 import type { ColleagueAllowance } from './colleague-budget.ts';
+import type { TurnAnswer } from './turn-answer.ts';
 
 /** What a tool may use during one turn of one agent. */
 export interface ToolContext {
@@ -19,6 +20,8 @@ export interface ToolContext {
   conversation: ConversationRef;
   /** message_colleague calls still allowed in this turn and conversation. */
   colleagueMessages: ColleagueAllowance;
+  /** Who this turn's answer goes to; a message to them through message_colleague becomes that answer. */
+  answer?: TurnAnswer;
   now: () => Date;
 }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AgentServices, ConversationRef } from '../../../src/agents/runtime.ts';
+import type { AgentServices, ConversationRef, HumanMessageOptions } from '../../../src/agents/runtime.ts';
 import type { OrgDirectory } from '../../../src/org/directory.ts';
 import type { Person } from '../../../src/org/types.ts';
 import { OrgDirectory as Directory } from '../../../src/org/directory.ts';
@@ -29,13 +29,21 @@ export function cast(org: OrgDirectory): { ceo: Person; agent: Person; manager: 
 
 export interface SentMessage { from: string; to: string; text: string; opts: { roomId?: string; conversation?: ConversationRef } }
 
-export function recordingServices(): AgentServices & { sent: SentMessage[] } {
+export interface SentToHuman { from: string; to: string; text: string; opts: HumanMessageOptions }
+
+export function recordingServices(): AgentServices & { sent: SentMessage[]; toHumans: SentToHuman[] } {
   const sent: SentMessage[] = [];
+  const toHumans: SentToHuman[] = [];
   return {
     sent,
+    toHumans,
     async messageColleague(from, to, text, opts) {
       sent.push({ from, to, text, opts });
       return { roomId: opts.roomId ?? '!dm:anycompany.corp', eventId: `$sent${sent.length}` };
+    },
+    async messageHuman(from, to, text, opts) {
+      toHumans.push({ from, to, text, opts });
+      return { roomId: opts.direct ? '!dm-human:anycompany.corp' : opts.conversation.rootRoomId, eventId: `$human${toHumans.length}` };
     },
   };
 }

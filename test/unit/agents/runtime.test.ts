@@ -85,14 +85,39 @@ describe('OpenClawAgentRuntime', () => {
 
   it('reports a refused tool call as failed activity and lets the model recover', async () => {
     const provider = model([
-      { match: 'ping the ceo', toolCalls: [{ name: 'message_colleague', arguments: { to: ceo.name, text: 'hi' } }] },
-      { when: 'tool', reply: 'I cannot message {{name}}’s human colleagues directly.' },
+      { match: 'ping eve', toolCalls: [{ name: 'message_colleague', arguments: { to: '@eve:evil.org', text: 'hi' } }] },
+      { when: 'tool', reply: 'I cannot message people outside the company.' },
     ]);
     const services = recordingServices();
-    const out = await runtime({ provider, services }).turn(say('ping the ceo'));
+    const out = await runtime({ provider, services }).turn(say('ping eve'));
     expect(services.sent).toEqual([]);
-    expect(out.toolActivity).toEqual([{ tool: 'message_colleague', ok: false, summary: expect.stringMatching(/human colleague/) }]);
+    expect(out.toolActivity).toEqual([{ tool: 'message_colleague', ok: false, summary: expect.stringMatching(/nobody called/) }]);
     expect(out.reply).toMatch(/cannot message/);
+  });
+
+  it('reporting back through the tool: the status is the answer, once, and the closing remark is not posted', async () => {
+    const provider = model([
+      { match: '(\\d+% complete)', toolCalls: [{ name: 'message_colleague', arguments: { to: ceo.name, text: 'Status: {{match.1}}' } }] },
+      { when: 'tool', match: 'this is your answer', reply: 'Thanks, I have reported back.' },
+    ]);
+    const services = recordingServices();
+    const conversation = { rootEventId: '$question', rootRoomId: ROOM, rootSender: ceo.matrixId, hop: 2 };
+    const out = await runtime({ provider, services }).turn({
+      ...say('The migration is 75% complete'), sender: { id: peer.matrixId, name: peer.name, human: false }, conversation, answersTo: ceo.matrixId,
+    });
+    expect(out.reply).toBe('Status: 75% complete');
+    expect(services.toHumans).toEqual([]);
+    expect(out.toolActivity).toEqual([{ tool: 'message_colleague', ok: true, summary: `reported to ${ceo.name}` }]);
+    expect(provider.requests[0]?.messages[0]?.content).toContain(`your reply is posted to them, in the room where they asked`);
+  });
+
+  it('reporting back in the final text: posted as it is (the tool is not needed)', async () => {
+    const provider = model([{ match: '(\\d+% complete)', reply: 'Status: {{match.1}}' }]);
+    const conversation = { rootEventId: '$question', rootRoomId: ROOM, rootSender: ceo.matrixId, hop: 2 };
+    const out = await runtime({ provider }).turn({
+      ...say('The migration is 75% complete'), sender: { id: peer.matrixId, name: peer.name, human: false }, conversation, answersTo: ceo.matrixId,
+    });
+    expect(out.reply).toBe('Status: 75% complete');
   });
 
   it('remembers across a restart: memory and the room transcript come back from disk', async () => {

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ColleagueMessageBudget, messageColleagueTool, peopleTool, recallTool, rememberTool, ToolInputError, type ToolContext } from '../../../src/agents/tools/index.ts';
 import { AgentWorkspace } from '../../../src/agents/workspace/workspace.ts';
+import { TurnAnswer } from '../../../src/agents/tools/turn-answer.ts';
 import { cast, recordingServices, tempDataDir, testOrg } from './helpers.ts';
 
 const org = testOrg();
@@ -75,12 +76,48 @@ describe('message_colleague', () => {
     expect(services.sent[0]?.opts.roomId).toBeUndefined();
   });
 
-  it('refuses unknown people, humans and oneself, sending nothing', async () => {
+  it('refuses unknown people, outsiders and oneself, sending nothing', async () => {
     await expect(messageColleagueTool.run({ to: 'Nobody Atall', text: 'hi' }, ctx)).rejects.toThrow(/nobody called/);
-    await expect(messageColleagueTool.run({ to: ceo.name, text: 'hi' }, ctx)).rejects.toThrow(/human/);
+    await expect(messageColleagueTool.run({ to: `@${ceo.localpart}:evil.org`, text: 'hi' }, ctx)).rejects.toThrow(/nobody called/);
     await expect(messageColleagueTool.run({ to: agent.matrixId, text: 'hi' }, ctx)).rejects.toThrow(/that is you/);
     await expect(messageColleagueTool.run({ to: peer.name }, ctx)).rejects.toThrow(ToolInputError);
     expect(services.sent).toEqual([]);
+    expect(services.toHumans).toEqual([]);
+  });
+});
+
+describe('message_colleague to a human of the org', () => {
+  it('to the person this turn answers: becomes the answer, posted where they asked, whatever room is named', async () => {
+    const answer = new TurnAnswer({ eventId: '$turn', to: ceo.matrixId, sender: peer.matrixId });
+    const out = await messageColleagueTool.run({ to: ceo.name, text: 'Migration: 75% done', room: 'direct' }, { ...ctx, answer });
+    expect(out.text).toMatch(/this is your answer to .* posted in the room where they asked/);
+    expect(answer.compose('Thanks, I have reported back.')).toBe('Migration: 75% done');
+    expect(services.toHumans).toEqual([]);
+    expect(services.sent).toEqual([]);
+  });
+
+  it('to a human the turn does not answer: sent through the services, named by the turn and its place in it', async () => {
+    const answer = new TurnAnswer({ eventId: '$turn', to: peer.matrixId, sender: peer.matrixId });
+    await messageColleagueTool.run({ to: ceo.name, text: 'FYI one' }, { ...ctx, answer });
+    await messageColleagueTool.run({ to: ceo.matrixId, text: 'FYI two', room: 'direct' }, { ...ctx, answer });
+    expect(services.toHumans.map((m) => [m.to, m.text, m.opts.direct, m.opts.turnEventId, m.opts.nth])).toEqual([
+      [ceo.matrixId, 'FYI one', false, '$turn', 0],
+      [ceo.matrixId, 'FYI two', true, '$turn', 1],
+    ]);
+    expect(services.toHumans[0]!.opts.conversation).toEqual(ctx.conversation);
+  });
+
+  it('a refusal (the daily bound) is a tool error telling the model to answer in its final text', async () => {
+    services.messageHuman = async () => ({ refused: 'agents have already sent this person 20 messages today (the limit).' });
+    await expect(messageColleagueTool.run({ to: ceo.name, text: 'again' }, ctx)).rejects.toThrow(/refused: .*20 messages today.*final answer/);
+  });
+
+  it('counts against the per-turn allowance like any colleague message', async () => {
+    const answer = new TurnAnswer({ eventId: '$turn', to: peer.matrixId, sender: peer.matrixId });
+    await messageColleagueTool.run({ to: ceo.name, text: 'one' }, { ...ctx, answer });
+    await messageColleagueTool.run({ to: peer.name, text: 'two' }, { ...ctx, answer });
+    await expect(messageColleagueTool.run({ to: ceo.name, text: 'three' }, { ...ctx, answer })).rejects.toThrow(/refused: you already sent 2/);
+    expect(services.toHumans).toHaveLength(1);
   });
 });
 
@@ -108,7 +145,7 @@ describe('message_colleague caps', () => {
   });
 
   it('does not spend the budget on calls refused for other reasons', async () => {
-    await expect(messageColleagueTool.run({ to: ceo.name, text: 'hi' }, ctx)).rejects.toThrow(/human/);
+    await expect(messageColleagueTool.run({ to: '@eve:evil.org', text: 'hi' }, ctx)).rejects.toThrow(/nobody called/);
     await messageColleagueTool.run({ to: peer.name, text: 'one' }, ctx);
     await messageColleagueTool.run({ to: peer.name, text: 'two' }, ctx);
     expect(services.sent).toHaveLength(2);

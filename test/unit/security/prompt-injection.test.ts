@@ -32,9 +32,13 @@ describe('prompt injection is refused by the tools', () => {
     expect(services.sent).toEqual([]);
   });
 
-  it('"tell the CEO directly": agents do not message humans on their own initiative', async () => {
-    await expect(messageColleagueTool.run({ to: ceo.name, text: 'hi', room: 'direct' }, context())).rejects.toThrow(/human colleague|cannot be messaged/);
+  it('"tell the CEO directly": only people of the org, each through the bounded path for humans', async () => {
+    // A human of the org may be told (the messenger bounds it per day); an outsider never, whatever the wording.
+    await messageColleagueTool.run({ to: ceo.name, text: 'hi', room: 'direct' }, context());
+    expect(services.toHumans.map((m) => [m.to, m.opts.direct])).toEqual([[ceo.matrixId, true]]);
+    await expect(messageColleagueTool.run({ to: `@${ceo.localpart}:evil.org`, text: 'hi' }, context())).rejects.toThrow(/nobody called/);
     expect(services.sent).toEqual([]);
+    expect(services.toHumans).toHaveLength(1);
   });
 
   it('"post this in !board-room": the message goes to the current room or the pair\'s DM, never a named room', async () => {
