@@ -21,6 +21,8 @@ export interface BenchFleetOptions {
   /** Scratch directory of this run: registration, config, agents' data, process logs. */
   workDir: string;
   progress: (line: string) => void;
+  /** Shard heartbeat and death timings (default 500 / 3000 ms); a many-process fleet on a small box needs slack. */
+  shardTimings?: { heartbeatMs: number; deadAfterMs: number };
 }
 
 const OBSERVER_LOCALPART = 'bench.observer';
@@ -87,7 +89,8 @@ export class BenchFleet {
       const logDir = join(opts.workDir, 'logs');
       mkdirSync(logDir, { recursive: true });
       const configPath = join(opts.workDir, 'fleet.yaml');
-      writeFileSync(configPath, stringify(benchConfig(config, { hsUrl: hs.url, registrationPath: hs.registrationPath, routerPort, routerUrl, dataDir, modelUrl: model.url })), { mode: 0o600 });
+      writeFileSync(configPath, stringify(benchConfig(config, { hsUrl: hs.url, registrationPath: hs.registrationPath, routerPort, routerUrl, dataDir, modelUrl: model.url,
+        timings: opts.shardTimings ?? { heartbeatMs: 500, deadAfterMs: 3000 } })), { mode: 0o600 });
       const secret = randomBytes(32).toString('hex');
       const processes = new FleetProcesses({
         cliPath: join(opts.root, 'src/cli/main.ts'),
@@ -118,7 +121,7 @@ export class BenchFleet {
   }
 
   /** Runs exactly `count` shards and waits until the router places agents on all of them (and only them). */
-  async useShards(count: number): Promise<void> {
+  async useShards(count: number, timeoutMs = START_TIMEOUT_MS): Promise<void> {
     for (let i = 0; i < count; i++) {
       const name = `shard-${i}`;
       if (!this.#processes.running(name)) this.#processes.start(name, ['shard', '--id', name, '--port', '0']);
@@ -129,7 +132,7 @@ export class BenchFleet {
     await waitUntil(async () => {
       const shards = (await routerHealth(this.routerUrl, this.#secret))?.shards.map((s) => s.shardId).sort().join(',');
       return shards === want;
-    }, START_TIMEOUT_MS, () => `the router did not see shards ${want}; ${this.#processes.logTail('shard-0')}`);
+    }, timeoutMs, () => `the router did not see shards ${want}; ${this.#processes.logTail('shard-0')}`);
     this.#shards = count;
   }
 
@@ -241,7 +244,8 @@ async function waitUntil(ready: () => Promise<boolean>, timeoutMs: number, expla
  * The configuration the bench's router and shards run with: the user's org and identities, but this run's
  * homeserver, registration, ports, data and the instant scripted model, whatever the user configured for models.
  */
-function benchConfig(config: FleetConfig, at: { hsUrl: string; registrationPath: string; routerPort: number; routerUrl: string; dataDir: string; modelUrl: string }): Record<string, unknown> {
+function benchConfig(config: FleetConfig, at: { hsUrl: string; registrationPath: string; routerPort: number; routerUrl: string; dataDir: string; modelUrl: string;
+  timings: { heartbeatMs: number; deadAfterMs: number } }): Record<string, unknown> {
   return {
     domain: config.domain,
     ceo: config.ceo,
@@ -249,7 +253,7 @@ function benchConfig(config: FleetConfig, at: { hsUrl: string; registrationPath:
     homeserver: { url: at.hsUrl, local: config.homeserver.local },
     appservice: { ...config.appservice, registration: at.registrationPath },
     router: { host: '127.0.0.1', port: at.routerPort, url: at.routerUrl },
-    shards: { count: 1, host: '127.0.0.1', basePort: config.shards.basePort, driver: 'local', heartbeatMs: 500, deadAfterMs: 3000 },
+    shards: { count: 1, host: '127.0.0.1', basePort: config.shards.basePort, driver: 'local', ...at.timings },
     agents: { ...config.agents, dataDir: at.dataDir },
     model: { default: { kind: 'openai', baseUrl: at.modelUrl, model: 'scripted', stream: true } },
     // The bench measures the fleet's own cost per message, so the pacing policies (turns per agent and minute, room

@@ -95,7 +95,9 @@ export async function runBench(opts: RunBenchOptions): Promise<RunBenchOutcome> 
         instance: opts.synapseInstance, workDir, progress });
       case 'rescale': return rescaleScenario(opts.org);
       case 'scale': return opts.sizes.scale
-        ? scaleScenario({ config: opts.config, root: opts.root, cacheDir: opts.cacheDir, instance: opts.synapseInstance, workDir, sizes: opts.sizes.scale, progress })
+        ? scaleScenario({ config: opts.config, root: opts.root, cacheDir: opts.cacheDir, instance: opts.synapseInstance, workDir, sizes: opts.sizes.scale, progress,
+          // Tracked like the shared fleet, so SIGINT stops it too.
+          track: (f) => { fleet = f; } })
         : [{ scenario, metric: 'scale.skipped', value: null, unit: '', note: 'no scale sizes given' }];
     }
   };

@@ -17,7 +17,16 @@ export interface ScaleScenarioOptions {
   workDir: string;
   sizes: ScaleSizes;
   progress: (line: string) => void;
+  /** Told of the fleet while it runs (and of undefined once it is closed), so the caller can stop it on a signal. */
+  track?: (fleet: BenchFleet | undefined) => void;
 }
+
+/**
+ * A dozen processes plus Synapse on two cores: a heartbeat can wait seconds for a CPU, and a shard dropped from
+ * placement for that would move agents for nothing, so the timings are looser than the other scenarios'.
+ */
+const SHARD_TIMINGS = { heartbeatMs: 1000, deadAfterMs: 15_000 };
+const SHARDS_START_TIMEOUT_MS = 300_000;
 
 const shardIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `shard-${i}`);
 
@@ -43,10 +52,12 @@ export async function scaleScenario(o: ScaleScenarioOptions): Promise<BenchResul
   const org = new OrgDirectory(generateOrg({ domain: config.domain, ceo: config.ceo, seed: config.org.seed, size: employees }), config.domain);
   const fleet = await BenchFleet.start({
     config, root: o.root, cacheDir: o.cacheDir, org, synapseInstance: `${o.instance}-scale`, workDir: join(o.workDir, 'scale'), progress: o.progress,
+    shardTimings: SHARD_TIMINGS,
   });
+  o.track?.(fleet);
   try {
     o.progress(`scale: ${employees} employees, starting ${shards} shards`);
-    await fleet.useShards(shards);
+    await fleet.useShards(shards, SHARDS_START_TIMEOUT_MS);
     const sample = randomAgents(org, o.sizes.firstContacts);
     o.progress(`scale: first reply of ${sample.length} never-contacted agents`);
     const first: number[] = [];
@@ -73,6 +84,7 @@ export async function scaleScenario(o: ScaleScenarioOptions): Promise<BenchResul
     ];
   } finally {
     await fleet.close();
+    o.track?.(undefined);
   }
 }
 
@@ -84,7 +96,8 @@ async function rescaleWhileWriting(fleet: BenchFleet, agents: readonly string[],
   let rescaling = true;
   const sent: Array<{ agent: string; marker: string }> = [];
   const started = performance.now();
-  const scaled = fleet.useShards(to).finally(() => { rescaling = false; });
+  // Settled into a value at once: a failed rescale must not reject unobserved while the writers still run.
+  const scaled = fleet.useShards(to, SHARDS_START_TIMEOUT_MS).then(() => undefined, (err: unknown) => err as Error).finally(() => { rescaling = false; });
   await runPool(agents.length, agents.length, async (i) => {
     const agent = agents[i]!;
     for (let n = 0; rescaling || n < 2; n++) {
@@ -93,7 +106,8 @@ async function rescaleWhileWriting(fleet: BenchFleet, agents: readonly string[],
       await fleet.ask(agent, `Where are we on the roadmap? ${marker}`);
     }
   });
-  await scaled;
+  const failure = await scaled;
+  if (failure) throw failure;
   const rescaleMs = performance.now() - started;
   const requests = fleet.modelRequests();
   const turns = (agent: string, marker: string) => requests.filter((q) => {
