@@ -1,5 +1,6 @@
 import { answer, refuse, type Answer } from './answer.ts';
 import { agentCommands } from './commands/agents.ts';
+import { budgetCommands } from './commands/budget.ts';
 import { fleetCommands } from './commands/fleet.ts';
 import { inboxCommands } from './commands/inbox.ts';
 import { orgCommands } from './commands/org.ts';
@@ -18,7 +19,7 @@ const helpCommand: CommandSpec = {
   run: (_ctx, { args }) => help(args[0]),
 };
 
-export const COMMANDS: readonly CommandSpec[] = [helpCommand, ...fleetCommands, ...agentCommands, ...inboxCommands, ...orgCommands];
+export const COMMANDS: readonly CommandSpec[] = [helpCommand, ...fleetCommands, ...agentCommands, ...budgetCommands, ...inboxCommands, ...orgCommands];
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));
 
 const synopsis = (c: CommandSpec) => `${c.name}${c.args ? ` ${c.args}` : ''}`;

@@ -8,6 +8,7 @@ import type { Answer } from './answer.ts';
 import type { AuditLog } from './audit.ts';
 import type { OrgReloader } from './reload.ts';
 import type { Role } from './permissions.ts';
+import type { TaskService } from '../tasks/service.ts';
 
 /** What admin commands may look at and change; the router supplies it. */
 export interface AdminContext {
@@ -35,6 +36,8 @@ export interface AdminContext {
   restart?: (shardId: string) => Promise<void>;
   /** `reload` / `reload confirm`. Absent when the router cannot read the org again (tests, embedded routers). */
   reload?: OrgReloader;
+  /** Tasks (src/tasks): `tasks` lists and changes them. Absent in routers built without them (tests). */
+  tasks?: TaskService;
   /** Whether a drained shard will be stopped through the shard driver (else it must be stopped where it runs). */
   canStop?: (shardId: string) => boolean;
 }
@@ -43,6 +46,8 @@ export interface Caller {
   /** A matrix id, or `cli` for `./fleet admin` (the fleet secret). */
   id: string;
   role: Role;
+  /** The room and event the command came from (Matrix callers): a task created there is reported back there. */
+  where?: { roomId: string; eventId: string };
 }
 
 export type Category = 'Fleet' | 'Agents' | 'Inbox' | 'Org' | 'Audit';

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { limitsSchema } from '../shard/limits/config.ts';
 import { liveAgentsSchema } from '../provision/live.ts';
 import { routingSchema } from '../router/mentions/limits.ts';
+import { budgetsSchema } from '../budget/config.ts';
+import { heartbeatSchema } from '../heartbeat/config.ts';
 import { ORG_SIZE_MAX, ORG_SIZE_MIN, SEED_ORG_SIZE } from '../org/scale.ts';
 import { NAMESPACE_MODES } from '../matrix/namespace.ts';
 import { autoscaleSchema } from '../router/autoscaler.ts';
@@ -110,6 +112,10 @@ export const fleetConfigSchema = z.object({
   }).passthrough(),
   /** Rate limits: shard-wide turns, per-agent turns per minute, per-room reply budgets, per-provider rpm/tpm. */
   limits: limitsSchema.prefault({}),
+  /** Monthly token/USD budgets per agent, department and fleet (docs/budgets.md); `budget set` overrides live. */
+  budgets: budgetsSchema.prefault({}),
+  /** Opt-in heartbeat for agents with open tasks (docs/budgets.md); off by default. */
+  heartbeat: heartbeatSchema.prefault({}),
   /** Fan-out bounds of mention detection: agents addressed per event, rooms where names in the text count. */
   routing: routingSchema.prefault({}),
   /** The command center `./fleet up` serves: the web chat at / and the dashboard at /dashboard. */

@@ -6,6 +6,8 @@ import {
 } from '../protocol/wire.ts';
 import { METRICS_PATH, metricsHandler, routerMetrics, routerRegistry } from '../metrics/metrics.ts';
 import { ADMIN_COMMAND_PATH } from '../admin/commands.ts';
+import { isTurnUsage } from '../budget/shard-usage.ts';
+import type { TurnUsage } from '../budget/ledger.ts';
 import type { Claims } from './claims.ts';
 import type { Outbox } from './outbox.ts';
 import type { ShardRegistry } from './shard-registry.ts';
@@ -21,6 +23,9 @@ export interface InternalApiOptions {
   /** Told about each finished invite (the agent has joined the room), before its row is gone. */
   onJoined?: (delivery: { agentId: string; roomId: string; inviteEventId: string }) => void;
   scaleShards?: (count: number) => Promise<void>;
+  /** Budgets (budget/budgets.ts): a granted claim's extra fields (overBudget), and the spend a completion reports. */
+  claimFlags?: (deliveryId: string) => { overBudget?: true };
+  onUsage?: (shardId: string, usage: TurnUsage[]) => void;
   /** `./fleet admin <command>`: runs a #fleet-admin command as an admin (the caller holds the fleet secret). */
   runAdminCommand?: (command: string) => Promise<{ ok: boolean; text: string; html: string }>;
   /**
@@ -78,7 +83,8 @@ export function installInternalApi(app: Express, o: InternalApiOptions): void {
       bad(res, 'expected {shardId, startedAt, deliveryId}');
       return;
     }
-    const answer = o.claims.claim({ shardId: c.shardId, startedAt: c.startedAt, deliveryId: c.deliveryId });
+    const claimed = o.claims.claim({ shardId: c.shardId, startedAt: c.startedAt, deliveryId: c.deliveryId });
+    const answer = claimed.granted && o.claimFlags ? { ...claimed, ...o.claimFlags(c.deliveryId) } : claimed;
     routerMetrics.claims.inc({ result: answer.granted ? 'granted' : answer.reason });
     res.send(answer);
   });
@@ -94,6 +100,11 @@ export function installInternalApi(app: Express, o: InternalApiOptions): void {
       for (const d of o.outbox.payloads(r.ids.filter((id) => id.startsWith('invite:')))) {
         if (o.outbox.get(d.id)?.holder === r.shardId) o.onJoined({ agentId: d.agentId, roomId: d.roomId, inviteEventId: d.event.event_id });
       }
+    }
+    // Before the rows go, and only for work this shard holds: spend is keyed by (shard, delivery), so it counts once.
+    if (Array.isArray(r.usage) && o.onUsage) {
+      const held = (u: TurnUsage) => { const row = o.outbox.get(u.deliveryId); return row !== undefined && row.holder === r.shardId && row.agentId === u.agentId; };
+      o.onUsage(r.shardId, r.usage.filter((u) => isTurnUsage(u) && held(u)));
     }
     routerMetrics.deliveriesFinished.inc(o.outbox.complete(r.shardId, r.ids));
     o.claims.release(r.shardId, r.ids);

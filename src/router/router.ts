@@ -38,6 +38,8 @@ import { LazyRooms } from './lazy-rooms.ts';
 import { EventRouter } from './route-event.ts';
 import { ShardRegistry } from './shard-registry.ts';
 import { openRouterStore } from './store.ts';
+import { installTasksApi } from './tasks-api.ts';
+import { startTasks, type TaskService } from '../tasks/index.ts';
 
 export interface RouterOptions {
   org: OrgDirectory;
@@ -94,6 +96,8 @@ export interface RunningRouter {
   org: OrgDirectory;
   /** Monthly budgets: the spend ledger, limits and gate. */
   budgets: Budgets;
+  /** Tasks (src/tasks): the admin room, the dashboard and the shards' tasks tool all use this one service. */
+  tasks: TaskService;
   /** Asks the homeserver to ping us (call once the homeserver can reach the router's url). */
   verifyLink(): Promise<PingResult>;
   close(): Promise<void>;
@@ -187,6 +191,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   });
   provisioner = new UserProvisioner(bridge, org, db);
   agents = new AgentMatrix(bridge, provisioner);
+  const tasks = startTasks({ db, org, bridge, agents, provisioner, botId: `@${opts.registration.senderLocalpart}:${org.domain}`, log: log.child({ component: 'tasks' }) });
   const budgets = routerBudgets({ db, org, ...(opts.budgets ? { config: opts.budgets } : {}), bridge, log: log.child({ component: 'budget' }),
     sendAsAgent: (agentId, roomId, content, txnId) => agents.send(agentId, roomId, content, txnId) });
 
@@ -217,6 +222,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     isLive: (id) => registry.isLive(id), ...(stopShard ? { stop: stopShard } : {}),
   });
   const adminCtx = {
+    tasks: tasks.service,
     org, view, controls, audit: new AuditLog(db),
     parked: (limit: number) => inbox.parked(limit),
     replay: (target: number | 'all') => {
@@ -296,6 +302,9 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     onUsage: (shardId, usage) => budgets.record(shardId, usage),
     ...(opts.allowedShardHosts ? { extraShardHosts: opts.allowedShardHosts } : {}),
   });
+  const claimHolder = db.prepare<[string], { shard_id: string }>('SELECT shard_id FROM claims WHERE agent_id = ?');
+  installTasksApi(listener.expressApp as never, { service: tasks.service, org, fleetSecret: opts.shardSecret, log: log.child({ component: 'tasks' }),
+    actsFor: (shardId, agentId) => claimHolder.get(agentId)?.shard_id === shardId });
   listener.installErrorHandler();
   registry.on('change', () => handover.kick());
   // A silent shard may be paused (its claims live on) or dead. A refused connection means no process listens
@@ -340,6 +349,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     view,
     org,
     budgets,
+    tasks: tasks.service,
     verifyLink: () => pingHomeserver({ homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log }),
     async close() {
       clearInterval(pruneTimer);
@@ -351,6 +361,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
       await notStaffed.idle();
       await budgets.idle();
       await handover.close();
+      await tasks.close();
       registry.close();
       await bridge.close();
       db.close();

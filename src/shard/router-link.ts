@@ -7,6 +7,7 @@ import {
   type ClaimAnswer, type CompletionReport, type HeartbeatAnswer, type ShardAnnouncement,
 } from '../protocol/wire.ts';
 import type { ShardStore } from './store.ts';
+import { deliveryUsage } from '../budget/shard-usage.ts';
 
 export interface RouterLinkOptions {
   routerUrl: string;
@@ -35,6 +36,8 @@ export class RouterLink {
   private readonly o: RouterLinkOptions;
   /** Claims held, with the monotonic time until which this shard may act on them. */
   private readonly held = new Map<string, number>();
+  /** Claimed deliveries whose agent the router said is over budget (no model call for them). */
+  private readonly overBudgetIds = new Set<string>();
   private placement: Placement | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
@@ -82,6 +85,8 @@ export class RouterLink {
       });
       if (answer?.granted) {
         this.held.set(deliveryId, sentAt + answer.ttlMs - CLAIM_SAFETY_MS);
+        if (answer.overBudget) this.overBudgetIds.add(deliveryId);
+        else this.overBudgetIds.delete(deliveryId);
         return 'granted';
       }
       if (answer && (answer.reason === 'done' || answer.reason === 'moved' || answer.reason === 'superseded')) {
@@ -95,9 +100,15 @@ export class RouterLink {
     }
   }
 
+  /** Whether the router's last grant for this delivery said its agent is over budget. */
+  overBudget(deliveryId: string): boolean {
+    return this.overBudgetIds.has(deliveryId);
+  }
+
   /** The claim is no longer needed (the delivery ended); the router hears it with the completion report. */
   forget(deliveryId: string): void {
     this.held.delete(deliveryId);
+    this.overBudgetIds.delete(deliveryId);
   }
 
   /** Reports finished and released deliveries soon (batched); the store remembers them until the router has them. */
@@ -119,6 +130,8 @@ export class RouterLink {
           ids: rows.filter((r) => r.state !== 'released').map((r) => r.id),
           released: rows.filter((r) => r.state === 'released').map((r) => r.id),
           replies: Object.fromEntries(rows.filter((r) => r.state === 'released' && r.reply !== null).map((r) => [r.id, r.reply!])),
+          // Released ones too: a reply paid for here and posted by the next shard was spent here.
+          usage: deliveryUsage(this.o.store.db, rows.map((r) => r.id)),
         };
         try {
           await this.post(COMPLETIONS_PATH, body);

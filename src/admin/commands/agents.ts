@@ -4,6 +4,8 @@ import { ago, count, localpart, oneLine, usd, withoutSecrets } from '../format.t
 import { resolveAgents, resolvePerson } from '../targets.ts';
 import type { Person } from '../../org/types.ts';
 import type { AgentView } from '../../router/fleet-view.ts';
+import { budgetLine } from './budget.ts';
+import type { ScopeKey } from '../../budget/limits.ts';
 
 /** The one person `<who>` names, or the refusal saying why not. */
 function onePerson(ctx: AdminContext, args: string[]): Person | Answer {
@@ -12,9 +14,17 @@ function onePerson(ctx: AdminContext, args: string[]): Person | Answer {
 }
 const isAnswer = (x: Person | Answer): x is Answer => 'ok' in x;
 
+/** The budget `usage` shows beside the figures: the fleet's, the department's or the agent's. */
+function usageScope(ctx: AdminContext, args: string[], people: Person[]): ScopeKey | undefined {
+  if (args.length === 0 || args.join(' ').toLowerCase() === 'all') return 'fleet';
+  if (ctx.org.department(args.join(' ')).length > 0) return `department:${people[0]!.department}`;
+  return people.length === 1 ? `agent:${people[0]!.matrixId}` : undefined;
+}
+
 function stateOf(ctx: AdminContext, a: AgentView): string {
   if (!a.live) return 'not staffed';
   const base = a.warm ? 'warm' : 'hibernated';
+  if (ctx.budgets?.overBudget(a.agentId)) return `paused: over budget (${base})`;
   return ctx.controls.isPaused(a.agentId) ? `paused (${base})` : base;
 }
 
@@ -37,7 +47,8 @@ export const agentCommands: CommandSpec[] = [
       return answer([
         [`${p.name} (${p.matrixId}), ${p.title}, ${p.department}${p.team ? ` / ${p.team}` : ''}`,
           `shard: ${a.shardId ?? 'none'} · state: ${stateOf(ctx, a)} · queued on its shard: ${a.queued} · waiting in the router: ${ctx.waiting(p.matrixId)}`,
-          `turns: ${a.turns} · tokens in ${a.inputTokens} / out ${a.outputTokens} · cost ~${usd(a.costUsd)} · last turn ${ago(a.lastTurnAt)}`].join('\n'),
+          `turns: ${a.turns} · tokens in ${a.inputTokens} / out ${a.outputTokens} · cost ~${usd(a.costUsd)} · last turn ${ago(a.lastTurnAt)}`,
+          ...(ctx.budgets ? [`budget: ${budgetLine(ctx, ctx.budgets, `agent:${p.matrixId}`)}`] : [])].join('\n'),
         ...(last.length ? ['Last turns:', { headers: ['when', 'outcome', 'room', 'ms', 'tokens'],
           rows: last.map((t) => [ago(t.at), t.outcome, t.roomId, String(t.latencyMs), `${t.inputTokens}/${t.outputTokens}`]) }] : ['No turns recorded yet.']),
       ]);
@@ -79,8 +90,10 @@ export const agentCommands: CommandSpec[] = [
       const ids = new Set(target.people.map((p) => p.matrixId));
       const rows = (await ctx.view.agents()).filter((a) => ids.has(a.agentId) && a.turns > 0).sort((x, y) => y.costUsd - x.costUsd);
       const sum = (f: (a: AgentView) => number) => rows.reduce((n, a) => n + f(a), 0);
-      if (rows.length === 0) return answer([`No model usage recorded yet for ${target.label}.`]);
-      return answer([`Usage of ${target.label}: ${sum((a) => a.turns)} turn(s), tokens in ${sum((a) => a.inputTokens)} / out ${sum((a) => a.outputTokens)}, ~${usd(sum((a) => a.costUsd))}.`, {
+      const budget = ctx.budgets && usageScope(ctx, args, target.people);
+      const budgetPart = budget ? [`budget: ${budgetLine(ctx, ctx.budgets!, budget)}`] : [];
+      if (rows.length === 0) return answer([`No model usage recorded yet for ${target.label}.`, ...budgetPart]);
+      return answer([`Usage of ${target.label}: ${sum((a) => a.turns)} turn(s), tokens in ${sum((a) => a.inputTokens)} / out ${sum((a) => a.outputTokens)}, ~${usd(sum((a) => a.costUsd))}.`, ...budgetPart, {
         headers: ['agent', 'department', 'turns', 'in', 'out', 'cost'], page,
         rows: rows.map((a) => [localpart(a.agentId), a.department, String(a.turns), String(a.inputTokens), String(a.outputTokens), usd(a.costUsd)]),
       }]);
