@@ -31,7 +31,7 @@ describe('registration for the router and the shards', () => {
     expect(new RegExp(before.namespaces.users[0]!.regex).test('@morgan.blake:anycompany.corp')).toBe(false);
 
     // Only the list of agents matters to the registration.
-    const hired = { agents: () => [...org.agents(), { matrixId: `@new.hire:${D}`, localpart: 'new.hire' }] } as unknown as OrgDirectory;
+    const hired = { agents: () => [...org.agents(), { matrixId: `@new.hire:${D}`, localpart: 'new.hire' }], humans: () => org.humans() } as unknown as OrgDirectory;
     const second = ensureRegistration(ctx, hired, {});
     const after = file();
     expect(new RegExp(after.namespaces.users[0]!.regex).test(`@new.hire:${D}`)).toBe(true);

@@ -23,7 +23,7 @@ async function signedIn(view: StubFleetView, extra: { activityPollMs?: number } 
 }
 
 describe('dashboard pages and API', () => {
-  it('pages the agents of a 10,000-person org: 200 rows a page with links, the API 1000 at most with the total', async () => {
+  it('pages the agents of a 10,000-person org: 200 rows a page with links, the API 1000 at most with the total', { timeout: 60_000 }, async () => {
     const big = loadOrg({ domain: DOMAIN, size: 10_000, ceo: { name: 'Morgan Blake', localpart: 'morgan.blake' } });
     const { get, text } = await signedIn(new StubFleetView(big), {}, big);
     const rows = (html: string) => html.split('data-agent="').length - 1;

@@ -21,7 +21,7 @@ function microsPerEvent(n: number, run: () => unknown): number {
   return ((performance.now() - started) / n) * 1000;
 }
 
-describe('mention detection in a 10,000-person org', () => {
+describe('mention detection in a 10,000-person org', { timeout: 60_000 }, () => {
   const named = [people[5000]!, people[9999]!];
   const text = `Can ${named[0]!.name} and ${named[1]!.name} send the numbers? ${'filler words here '.repeat(60)}`;
 
