@@ -99,10 +99,13 @@ export class LocalSynapse {
     // replaced the process this object started.
     const pid = this.runningPid() ?? this.pid;
     this.pid = undefined;
-    if (pid === undefined) return;
-    await killGroup(pid);
-    rmSync(this.pidFile(), { force: true });
-    this.log.info({ instance: this.opts.instance }, 'Synapse stopped');
+    if (pid !== undefined) {
+      await killGroup(pid);
+      rmSync(this.pidFile(), { force: true });
+      this.log.info({ instance: this.opts.instance }, 'Synapse stopped');
+    }
+    // After Synapse, which would otherwise log every lost connection.
+    await this.postgres?.stop();
   }
 
   /** Stops Synapse and deletes the instance: database, keys, media. */

@@ -259,12 +259,15 @@ describe.skipIf(FULL)('lazy #all-employees, provisioned behind a running fleet',
     expect(org.agents().length).toBeGreaterThan(100);
 
     await hs.registerUser(CEO.localpart, CEO.password);
+    // The same admin as the suite above: the rooms it made are adopted here, and a peer at 100 cannot be demoted.
+    const admin = '@ops.admin:anycompany.corp';
+    await hs.registerUser('ops.admin', 'ops-admin-password-1');
     fleet = await startTestFleet({ org });
     ceo = await Human.login(hs.url, CEO.localpart, CEO.password);
     dataDir = mkdtempSync(join(tmpdir(), 'fleet-provision-lazy-'));
     let finished = false;
     // Few requests in flight, so provisioning surely outlasts one DM turn.
-    const provisioning = provisionOrg({ org, registration: testRegistration(hs), homeserverUrl: hs.url, dataDir, progress: 'none', concurrency: 2 })
+    const provisioning = provisionOrg({ org, registration: testRegistration(hs), homeserverUrl: hs.url, dataDir, progress: 'none', concurrency: 2, admins: [admin] })
       .finally(() => { finished = true; });
 
     const dmAgent = org.agents()[3]!;
