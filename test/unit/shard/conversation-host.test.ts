@@ -76,4 +76,18 @@ describe('conversation metadata from people who are not agents', () => {
     expect(report.content['m.mentions']).toEqual({ user_ids: [ceo.matrixId] });
     expect(sent.some((s) => s.roomId === FORGED.root_room)).toBe(false);
   });
+
+  it('tells the runtime whom the answer goes to: the asker, or the conversation\'s root sender when reporting back', async () => {
+    const { h, turns } = host();
+    const question = message(ceo.matrixId, { body: 'status?' });
+    h.accept([question]);
+    await h.idle();
+    expect(turns[0]?.answersTo).toBe(ceo.matrixId);
+    const asked: ConversationRef = turns[0]!.conversation!;
+    h.accept([message(director.matrixId, { body: '75% done', ...conversationFields({ ...asked, hop: 1 }) }, { replyToSender: vp.matrixId })]);
+    // A colleague's question (not an answer to the agent) is answered to that colleague.
+    h.accept([message(director.matrixId, { body: 'a question', ...conversationFields({ ...asked, hop: 1 }) })]);
+    await h.idle();
+    expect(turns.slice(1).map((t) => t.answersTo)).toEqual([ceo.matrixId, director.matrixId]);
+  });
 });
