@@ -30,6 +30,7 @@ import { installInternalApi } from './internal-api.ts';
 import type { RoomEvent, RoutingLimits } from './mentions.ts';
 import { NotStaffed } from './not-staffed.ts';
 import { routerBudgets, type Budgets, type BudgetsConfig } from '../budget/index.ts';
+import { routerHeartbeat, type HeartbeatConfig, type HeartbeatScheduler } from '../heartbeat/index.ts';
 import { Outbox } from './outbox.ts';
 import type { RouterRegistration } from '../matrix/registration.ts';
 import { RetryableError } from './retryable.ts';
@@ -71,6 +72,9 @@ export interface RouterOptions {
   admins?: readonly string[];
   /** config budgets: monthly limits per agent, department and fleet (budget/). Default: none. */
   budgets?: BudgetsConfig;
+  /** config heartbeat (heartbeat/): opt-in beats for agents with open tasks; heartbeatClock simulates time (tests). */
+  heartbeat?: HeartbeatConfig;
+  heartbeatClock?: () => number;
   /** config shards.autoscale: with `enabled` and scaleShards, the router sets the shard count from load. */
   autoscale?: AutoscaleConfig;
   /** Stops one shard whatever its index (ShardDriver.stop): how a drained shard is stopped. */
@@ -96,6 +100,8 @@ export interface RunningRouter {
   org: OrgDirectory;
   /** Monthly budgets: the spend ledger, limits and gate. */
   budgets: Budgets;
+  /** The opt-in heartbeat (tests tick it on a simulated clock). */
+  heartbeat: HeartbeatScheduler;
   /** Tasks (src/tasks): the admin room, the dashboard and the shards' tasks tool all use this one service. */
   tasks: TaskService;
   /** Asks the homeserver to ping us (call once the homeserver can reach the router's url). */
@@ -192,6 +198,13 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   provisioner = new UserProvisioner(bridge, org, db);
   agents = new AgentMatrix(bridge, provisioner);
   const tasks = startTasks({ db, org, bridge, agents, provisioner, botId: `@${opts.registration.senderLocalpart}:${org.domain}`, log: log.child({ component: 'tasks' }) });
+  const heartbeat = routerHeartbeat({
+    ...(opts.heartbeat ? { config: opts.heartbeat } : {}), ...(opts.heartbeatClock ? { now: opts.heartbeatClock } : {}),
+    db, bridge, provisioner, org, botId: `@${opts.registration.senderLocalpart}:${org.domain}`, log: log.child({ component: 'heartbeat' }),
+    tasks: { openTasksOf: (id) => tasks.service.openTasksOf(id),
+      describeOpenTasks: (id) => tasks.service.list(id, { mine: true }, { open: true, limit: 10 }).map((t) => `#${t.id} ${t.title} (${t.status})`) },
+    isActive: (id) => controls.isLive(id) && !controls.isPaused(id), overBudget: (id) => budgets.overBudget(id) !== undefined,
+  });
   const budgets = routerBudgets({ db, org, ...(opts.budgets ? { config: opts.budgets } : {}), bridge, log: log.child({ component: 'budget' }),
     sendAsAgent: (agentId, roomId, content, txnId) => agents.send(agentId, roomId, content, txnId) });
 
@@ -349,6 +362,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     view,
     org,
     budgets,
+    heartbeat: heartbeat.scheduler,
     tasks: tasks.service,
     verifyLink: () => pingHomeserver({ homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log }),
     async close() {
@@ -361,6 +375,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
       await notStaffed.idle();
       await budgets.idle();
       await handover.close();
+      heartbeat.stop();
       await tasks.close();
       registry.close();
       await bridge.close();

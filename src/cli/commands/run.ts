@@ -215,7 +215,7 @@ function routerTuning(ctx: FleetContext) {
     host: router.host, port: router.port, deadShardAfterMs: shards.deadAfterMs, heartbeatMs: shards.heartbeatMs,
     claimTtlMs: shards.claimTtlMs, allowedShardHosts: shards.allowedHosts, routing, autoscale: shards.autoscale,
     eagerJoinMaxMembers: ctx.config.provisioning.eagerJoinMaxMembers,
-    budgets: ctx.config.budgets,
+    budgets: ctx.config.budgets, heartbeat: ctx.config.heartbeat,
   };
 }
 
