@@ -48,8 +48,4 @@ export class TurnAnswer {
     if (this.#told.every((t) => final.includes(t))) return final;
     return [...this.#told, final].join('\n\n');
   }
-
-  get told(): readonly string[] {
-    return this.#told;
-  }
 }
