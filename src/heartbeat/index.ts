@@ -30,11 +30,10 @@ export interface RouterHeartbeatOptions {
 /** The router's heartbeat: the scheduler on a timer, beats posted in the agents' heartbeat rooms. */
 export function routerHeartbeat(o: RouterHeartbeatOptions): { scheduler: HeartbeatScheduler; stop(): void } {
   const config = o.config ?? heartbeatSchema.parse({});
-  const now = o.now ?? Date.now;
   const rooms = new HeartbeatRooms({ db: o.db, bridge: o.bridge, provisioner: o.provisioner, org: o.org, log: o.log, botId: o.botId });
   const scheduler = new HeartbeatScheduler({
-    config, org: o.org, tasks: o.tasks, isActive: o.isActive, overBudget: o.overBudget, now,
-    beat: (agentId, open) => rooms.beat(agentId, open, o.tasks.openTasksOf(agentId), now()),
+    config, org: o.org, tasks: o.tasks, isActive: o.isActive, overBudget: o.overBudget, ...(o.now ? { now: o.now } : {}),
+    beat: (agentId, open, at) => rooms.beat(agentId, open, o.tasks.openTasksOf(agentId), at),
   });
   const timer = setInterval(() => scheduler.tick(), o.everyMs ?? 30_000);
   timer.unref();

@@ -16,7 +16,7 @@ export interface HeartbeatOptions {
   isActive(agentId: string): boolean;
   overBudget(agentId: string): boolean;
   /** Wakes the agent (HeartbeatRooms.beat): a delivery like any other. */
-  beat(agentId: string, openTasks: string[]): void;
+  beat(agentId: string, openTasks: string[], at: number): void;
   /** Injectable for tests: a simulated hour runs in milliseconds. */
   now?: () => number;
   random?: () => number;
@@ -54,8 +54,7 @@ export class HeartbeatScheduler {
   }
 
   /** Beats the agents that are due; returns how many it woke. Call it often (the router: every 30 s). */
-  tick(): number {
-    const now = this.now();
+  tick(now = this.now()): number {
     const enrolled = this.enrolled();
     for (const id of this.due.keys()) if (!enrolled.has(id)) this.due.delete(id);
     const night = this.isNight(now);
@@ -70,7 +69,7 @@ export class HeartbeatScheduler {
       if (due > now) continue;
       this.due.set(agentId, now + this.spread(intervalMs));
       if (night || !this.o.isActive(agentId) || this.o.overBudget(agentId) || this.o.tasks.openTasksOf(agentId) === 0) continue;
-      this.o.beat(agentId, this.o.tasks.describeOpenTasks?.(agentId) ?? []);
+      this.o.beat(agentId, this.o.tasks.describeOpenTasks?.(agentId) ?? [], now);
       woke++;
     }
     this.beats += woke;
