@@ -128,7 +128,8 @@ export class BenchFleet {
     }
     const extra = this.#processes.names().filter((n) => n.startsWith('shard-') && Number(n.slice('shard-'.length)) >= count);
     await Promise.all(extra.map((n) => this.#processes.stop(n)));
-    const want = Array.from({ length: count }, (_, i) => `shard-${i}`).join(',');
+    // Sorted like the router's list: as strings, shard-10 comes before shard-2.
+    const want = Array.from({ length: count }, (_, i) => `shard-${i}`).sort().join(',');
     await waitUntil(async () => {
       const shards = (await routerHealth(this.routerUrl, this.#secret))?.shards.map((s) => s.shardId).sort().join(',');
       return shards === want;
