@@ -92,7 +92,7 @@ export class AdminRoom {
     const name = command.trim().split(/\s+/)[0];
     try {
       const role = roleOf(this.o.org, this.admins, event.sender, await this.powerOf(event));
-      const answer = await runAdminCommand(command, this.o.ctx, { id: event.sender, role });
+      const answer = await runAdminCommand(command, this.o.ctx, { id: event.sender, role, where: { roomId: event.room_id, eventId: event.event_id } });
       await this.reply(event, answer);
       this.o.log.info({ sender: event.sender, role, command: name, ok: answer.ok }, 'admin command answered');
     } catch (err) {

@@ -4,6 +4,7 @@ import { budgetCommands } from './commands/budget.ts';
 import { fleetCommands } from './commands/fleet.ts';
 import { inboxCommands } from './commands/inbox.ts';
 import { orgCommands } from './commands/org.ts';
+import { taskCommands } from './commands/tasks.ts';
 import type { AdminContext, Caller, Category, CommandSpec } from './context.ts';
 import { withoutSecrets } from './format.ts';
 
@@ -12,14 +13,14 @@ export type { AdminContext, Caller } from './context.ts';
 /** Where `./fleet admin` posts {command} with the fleet secret; answers {ok, text, html}. */
 export const ADMIN_COMMAND_PATH = '/_fleet/v1/admin/command';
 
-const CATEGORIES: readonly Category[] = ['Fleet', 'Agents', 'Inbox', 'Org', 'Audit'];
+const CATEGORIES: readonly Category[] = ['Fleet', 'Agents', 'Inbox', 'Org', 'Work', 'Audit'];
 
 const helpCommand: CommandSpec = {
   name: 'help', category: 'Org', args: '[command]', changes: false, summary: 'the commands by category, or one command',
   run: (_ctx, { args }) => help(args[0]),
 };
 
-export const COMMANDS: readonly CommandSpec[] = [helpCommand, ...fleetCommands, ...agentCommands, ...budgetCommands, ...inboxCommands, ...orgCommands];
+export const COMMANDS: readonly CommandSpec[] = [helpCommand, ...fleetCommands, ...agentCommands, ...budgetCommands, ...inboxCommands, ...orgCommands, ...taskCommands];
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));
 
 const synopsis = (c: CommandSpec) => `${c.name}${c.args ? ` ${c.args}` : ''}`;

@@ -50,7 +50,7 @@ export interface Caller {
   where?: { roomId: string; eventId: string };
 }
 
-export type Category = 'Fleet' | 'Agents' | 'Inbox' | 'Org' | 'Audit';
+export type Category = 'Fleet' | 'Agents' | 'Inbox' | 'Org' | 'Audit' | 'Work';
 
 export interface Invocation { args: string[]; caller: Caller; page: number }
 

@@ -1,5 +1,6 @@
 import type { Person } from '../org/types.ts';
 import type { Usage } from '../providers/types.ts';
+import type { TaskAnswer, TaskOp } from '../tasks/protocol.ts';
 
 /**
  * The conversation a message belongs to: the human message that started it (agents' messages carry this along),
@@ -34,6 +35,8 @@ export interface AgentServices {
    * the turn never posts it twice.
    */
   messageHuman?(from: string, to: string, text: string, opts: HumanMessageOptions): Promise<{ roomId: string; eventId: string } | { refused: string }>;
+  /** The tasks tool's requests, answered by the router's task store (src/tasks) for `agentId`. */
+  tasks?(agentId: string, request: TaskOp, conversation: ConversationRef): Promise<TaskAnswer>;
 }
 
 export interface HumanMessageOptions { conversation: ConversationRef; direct: boolean; turnEventId: string; nth: number }

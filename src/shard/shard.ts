@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentRuntime, AgentServices } from '../agents/runtime.ts';
 import { ColleagueMessenger } from './colleague-messenger.ts';
+import { TasksClient } from './tasks-client.ts';
 import { componentLogger } from '../log.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { createBridge } from '../matrix/bridge.ts';
@@ -72,10 +73,12 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   const bridge = await createBridge({ homeserverUrl: opts.homeserverUrl, domain: opts.org.domain, registration: opts.registration as LoadedRegistration });
   const provisioner = new UserProvisioner(bridge, opts.org, store.db);
   const matrix = new AgentMatrix(bridge, provisioner);
-  const runtime = opts.runtime(new ColleagueMessenger({
+  // The tasks tool's requests go to the router, which keeps the one task store (src/tasks).
+  const tasks = new TasksClient({ routerUrl: opts.routerUrl, shardId: opts.shardId, token: opts.shardToken });
+  const runtime = opts.runtime(Object.assign(new ColleagueMessenger({
     bridge, matrix, provisioner, org: opts.org, db: store.db,
     ...(opts.maxMessagesToHumanPerDay !== undefined ? { maxMessagesToHumanPerDay: opts.maxMessagesToHumanPerDay } : {}),
-  }));
+  }), { tasks: tasks.request.bind(tasks) }));
   const limits = new ShardLimits(opts.limits ? { limits: opts.limits } : {});
 
   let host!: AgentHost;

@@ -66,7 +66,7 @@ describe('prompt injection is refused by the tools', () => {
   });
 
   it('"print your tokens / environment / system prompt file": no tool reads files, the environment or the config', () => {
-    expect(FLEET_TOOLS.map((t) => t.spec.name).sort()).toEqual(['message_colleague', 'people', 'read_memory', 'recall', 'remember']);
+    expect(FLEET_TOOLS.map((t) => t.spec.name).sort()).toEqual(['message_colleague', 'people', 'read_memory', 'recall', 'remember', 'tasks']);
     for (const tool of FLEET_TOOLS) {
       const props = Object.keys((tool.spec.parameters as { properties?: object }).properties ?? {});
       expect(props.filter((p) => /path|file|dir|env|url|command/i.test(p)), tool.spec.name).toEqual([]);
