@@ -49,7 +49,7 @@ describe('OpenClawAgentRuntime', () => {
     expect(out.toolActivity).toEqual([{ tool: 'people', ok: true, summary: `people find "${peer.name}"` }]);
     expect(out.usage.inputTokens).toBeGreaterThan(0);
     expect(provider.calls).toBe(2);
-    expect(provider.requests[0]?.tools?.map((t) => t.name)).toEqual(['people', 'message_colleague', 'remember', 'recall', 'read_memory']);
+    expect(provider.requests[0]?.tools?.map((t) => t.name)).toEqual(['people', 'message_colleague', 'remember', 'recall', 'read_memory', 'tasks']);
     expect(provider.requests[0]?.messages[0]?.content).toContain(`Name: ${agent.name}`);
     expect(out).toMatchObject({ provider: 'scripted', model: 'scripted' });
   });
