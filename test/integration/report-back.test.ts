@@ -60,6 +60,10 @@ describe('reporting back to the human who asked', () => {
     return { question, report: report! };
   }
 
+  /** Every model call of an agent in one test's conversation (tool rounds included). */
+  const callsOf = (agent: Person, ref: string): number =>
+    fleet.model.requests().filter((r) => r.agentId === agent.matrixId && r.messages.some((m) => m.content.includes(`(${ref})`))).length;
+
   function expectOnceWhereAsked(ref: string, roomId: string, question: string, report: SeenMessage): void {
     expect(report.roomId).toBe(roomId);
     expect(repliesTo(question)(report)).toBe(true);
@@ -80,6 +84,8 @@ describe('reporting back to the human who asked', () => {
     await until('the VP joined', async () => (await ceo.joinedMembers(room)).includes(vp.matrixId));
     const { question, report } = await askAndAwaitReport('PM-A', room);
     expectOnceWhereAsked('PM-A', room, question, report);
+    // people, message_colleague, the acknowledgement; then message_colleague to the CEO and its closing remark.
+    expect([callsOf(vp, 'PM-A'), callsOf(director, 'PM-A')]).toEqual([5, 1]);
     // The director was asked in the pair's DM (not a member of the CEO's room), and nothing went to a DM with the CEO.
     expect(ceo.seen.filter((m) => m.roomId !== room && m.sender === vp.matrixId)).toEqual([]);
     const ack = ceo.seen.filter((m) => m.roomId === room && m.sender === vp.matrixId && m.body.startsWith('I have asked'));
@@ -92,5 +98,6 @@ describe('reporting back to the human who asked', () => {
     await until('the VP joined the DM', async () => (await ceo.joinedMembers(dm)).includes(vp.matrixId));
     const { question, report } = await askAndAwaitReport('PM-B', dm);
     expectOnceWhereAsked('PM-B', dm, question, report);
+    expect([callsOf(vp, 'PM-B'), callsOf(director, 'PM-B')]).toEqual([4, 1]);
   });
 });
