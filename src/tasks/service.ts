@@ -104,7 +104,7 @@ export class TaskService {
     return this.store.list(common);
   }
 
-  /** Moves a task along the flow (transitions.ts rules); `reason` for blocked, `note` goes into the history. */
+  /** Moves a task along the flow (model.ts rules); `reason` for blocked, `note` goes into the history. */
   setStatus(actor: Actor, id: number, to: TaskStatus, opts: { reason?: string; note?: string } = {}): Task {
     const who = this.person(actor.id);
     const note = opts.note?.trim().slice(0, LIMITS.comment) || null;
