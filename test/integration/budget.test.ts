@@ -32,10 +32,9 @@ describe('budgets and heartbeat', () => {
   beforeAll(async () => {
     await dropAdminAlias();
     heartbeatAgent = testOrg(serverName).byLevel('Manager')[3]!.matrixId;
-    // One agent opted in to the heartbeat, every other agent off (the default). The test helper's router options
-    // name only what other suites set; the router takes any RouterOptions.
-    const router = { heartbeat: { intervalMinutes: 10, jitterMinutes: 0, levels: {}, agents: { [heartbeatAgent]: { enabled: true } }, timeZone: 'UTC' } };
-    fleet = await startTestFleet({ runtime: 'simple', router: router as TestFleetOptions['router'] });
+    // One agent opted in to the heartbeat, every other agent off (the default).
+    const router: TestFleetOptions['router'] = { heartbeat: { intervalMinutes: 10, jitterMinutes: 0, levels: {}, agents: { [heartbeatAgent]: { enabled: true } }, timeZone: 'UTC' } };
+    fleet = await startTestFleet({ runtime: 'simple', router });
     await fleet.hs.registerUser(CEO.localpart, CEO.password);
     ceo = await Human.login(fleet.hs.url, CEO.localpart, CEO.password);
     ({ room_id: adminRoom } = await asBot().request<{ room_id: string }>('POST', '/_matrix/client/v3/createRoom', {

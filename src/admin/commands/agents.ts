@@ -48,7 +48,8 @@ export const agentCommands: CommandSpec[] = [
         [`${p.name} (${p.matrixId}), ${p.title}, ${p.department}${p.team ? ` / ${p.team}` : ''}`,
           `shard: ${a.shardId ?? 'none'} · state: ${stateOf(ctx, a)} · queued on its shard: ${a.queued} · waiting in the router: ${ctx.waiting(p.matrixId)}`,
           `turns: ${a.turns} · tokens in ${a.inputTokens} / out ${a.outputTokens} · cost ~${usd(a.costUsd)} · last turn ${ago(a.lastTurnAt)}`,
-          ...(ctx.budgets ? [`budget: ${budgetLine(ctx, ctx.budgets, `agent:${p.matrixId}`)}`] : [])].join('\n'),
+          ...(ctx.budgets ? [`budget: ${budgetLine(ctx, ctx.budgets, `agent:${p.matrixId}`)}`] : []),
+          ...(ctx.tasks ? [`open tasks: ${ctx.tasks.openTasksOf(p.matrixId)}`] : [])].join('\n'),
         ...(last.length ? ['Last turns:', { headers: ['when', 'outcome', 'room', 'ms', 'tokens'],
           rows: last.map((t) => [ago(t.at), t.outcome, t.roomId, String(t.latencyMs), `${t.inputTokens}/${t.outputTokens}`]) }] : ['No turns recorded yet.']),
       ]);

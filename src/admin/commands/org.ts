@@ -35,7 +35,7 @@ export const orgCommands: CommandSpec[] = [
       const done = await ctx.reload.confirm();
       if (!done.applied) return done.plan ? planAnswer(done.plan, `Not applied: ${done.why}`, page) : refuse(`Not applied: ${done.why}`);
       const hires = done.plan.diff.hires.length > 0
-        ? ' Hires get messages once the homeserver has loaded the rewritten registration (README, "A new hire").' : '';
+        ? ' With a listed namespace (appservice.namespace list, or auto below its size limit) hires get messages once the homeserver has loaded the rewritten registration; under all-but-humans at once (README, "A new hire").' : '';
       return planAnswer(done.plan, `Reloaded. Homeserver: ${done.provisioned}. ${done.shards}${hires}`, page);
     },
   },
