@@ -76,3 +76,27 @@ async function pingOnce(opts: PingOptions): Promise<PingResult> {
     return { ok: false, explanation: `homeserver at ${opts.homeserverUrl} unreachable: ${(err as Error).message}` };
   }
 }
+
+/**
+ * Pings the homeserver every `everyMs` after start-up. Synapse backs off from an appservice it could not reach
+ * (2, 4, … up to 512 s between retries) and a successful ping makes it retry at once, so without this a transaction
+ * that failed just after a router restart — after its start-up ping — waits out the back-off (seen: 265 s in the
+ * long suite's router-kill phase). Logs only changes of the link's state.
+ */
+export function keepLinkAlive(opts: PingOptions & { everyMs: number }): () => void {
+  let ok = true;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void pingOnce(opts).then((r) => {
+      if (r.ok !== ok) {
+        if (r.ok) opts.log.info('homeserver ↔ router link back (ping)');
+        else opts.log.warn({ errcode: r.errcode }, `homeserver ↔ router ping failed: ${r.explanation}`);
+      }
+      ok = r.ok || r.errcode === 'M_UNRECOGNIZED';
+    }).finally(() => { running = false; });
+  }, opts.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -23,7 +23,7 @@ import { startRouterAutoscaler } from './autoscale-load.ts';
 import type { AutoscaleConfig } from './autoscaler.ts';
 import type { FleetView } from './fleet-view.ts';
 import { Handover } from './handover.ts';
-import { pingHomeserver, type PingResult } from './homeserver-ping.ts';
+import { keepLinkAlive, pingHomeserver, type PingResult } from './homeserver-ping.ts';
 import { trackRouter } from '../metrics/metrics.ts';
 import { Inbox, type InboxItem } from './inbox.ts';
 import { installInternalApi } from './internal-api.ts';
@@ -108,6 +108,9 @@ export interface RunningRouter {
   verifyLink(): Promise<PingResult>;
   close(): Promise<void>;
 }
+
+/** How often the router pings the homeserver once the link is verified (keepLinkAlive: cuts Synapse's back-off short). */
+const LINK_PING_MS = 15_000;
 
 /**
  * The appservice: durable inbox → routing (one event at a time, failures isolated per event) → outbox → hand-over
@@ -353,6 +356,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   await bridge.listen(opts.port, opts.host, 511, listener as unknown as AppService);
   dispatcher.start();
 
+  let stopLinkPings: (() => void) | undefined;
   return {
     port: opts.port,
     registry,
@@ -364,9 +368,15 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     budgets,
     heartbeat: heartbeat.scheduler,
     tasks: tasks.service,
-    verifyLink: () => pingHomeserver({ homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log }),
+    async verifyLink() {
+      const ping = { homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log };
+      const result = await pingHomeserver(ping);
+      stopLinkPings ??= keepLinkAlive({ ...ping, everyMs: LINK_PING_MS });
+      return result;
+    },
     async close() {
       clearInterval(pruneTimer);
+      stopLinkPings?.();
       autoscaler?.stop();
       stopDrains();
       trackRouter(undefined);

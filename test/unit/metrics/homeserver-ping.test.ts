@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pingHomeserver } from '../../../src/router/homeserver-ping.ts';
+import { keepLinkAlive, pingHomeserver } from '../../../src/router/homeserver-ping.ts';
 
 /** A homeserver whose ping endpoint answers each call with the next of `answers` (the last one repeats). */
 async function homeserver(answers: Array<[number, object]>): Promise<{ url: string; calls: () => number; server: Server }> {
@@ -53,5 +53,21 @@ describe('start-up ping of the homeserver', () => {
     const result = await pingHomeserver({ homeserverUrl: 'http://127.0.0.1:1', appserviceId: 'fleet', asToken: 't', log, attempts: 3, firstRetryMs: 10 });
     expect(result).toMatchObject({ ok: false, attempts: 3 });
     expect(errors()).toEqual([expect.stringMatching(/link broken: homeserver at http:\/\/127\.0\.0\.1:1 unreachable/)]);
+  });
+});
+
+describe('pings after start-up', () => {
+  it('keeps pinging (a success makes Synapse retry a backed-off appservice at once) and logs only changes of state', async () => {
+    const hs = await homeserver([[200, {}], [502, { errcode: 'M_CONNECTION_FAILED' }], [502, { errcode: 'M_CONNECTION_FAILED' }], [200, {}]]);
+    servers.push(hs.server);
+    const { log, lines } = capture();
+    const stop = keepLinkAlive({ homeserverUrl: hs.url, appserviceId: 'fleet', asToken: 't', log, everyMs: 20 });
+    await new Promise((r) => setTimeout(r, 300));
+    stop();
+    const calls = hs.calls();
+    expect(calls).toBeGreaterThanOrEqual(5);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(hs.calls()).toBe(calls);
+    expect(lines.map((l) => l.msg)).toEqual([expect.stringMatching(/^homeserver ↔ router ping failed/), 'homeserver ↔ router link back (ping)']);
   });
 });
