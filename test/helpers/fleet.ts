@@ -97,18 +97,8 @@ export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestF
   const fleet: TestFleet = {
     hs, org, router, routerUrl, shards, model, shardSecret, dataDir,
     shardProcessEnv: () => ({
-      ...process.env,
-      FLEET_HOMESERVER__URL: hs.url,
-      FLEET_ROUTER__URL: routerUrl,
-      FLEET_AS_TOKEN: registration.asToken,
+      ...shardEnv({ homeserverUrl: hs.url, routerUrl, asToken: registration.asToken, appserviceId: registration.id, shardSecret, dataDir, modelUrl: model.url }),
       FLEET_HS_TOKEN: registration.hsToken,
-      FLEET_APPSERVICE__ID: registration.id,
-      FLEET_APPSERVICE__REGISTRATION: join(dataDir, 'no-registration-file.yaml'),
-      FLEET_SHARD_SECRET: shardSecret,
-      FLEET_AGENTS__DATA_DIR: dataDir,
-      FLEET_MODEL__DEFAULT: JSON.stringify({ kind: 'openai', baseUrl: model.url, model: 'scripted', stream: true, retries: 1 }),
-      FLEET_SHARDS__HEARTBEAT_MS: '300',
-      FLEET_LOG_LEVEL: process.env.FLEET_TEST_SHARD_LOG_LEVEL ?? 'warn',
     }),
     async restartRouter(downMs = 0) {
       await fleet.router.close();
@@ -138,4 +128,22 @@ export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestF
   };
   for (let i = 0; i < (opts.shards ?? 1); i++) await fleet.startShard(`shard-${i}`);
   return fleet;
+}
+
+/** The environment of a shard process (`./fleet shard`) that joins a test fleet: its homeserver, router, tokens, model. */
+export function shardEnv(o: { homeserverUrl: string; routerUrl: string; asToken: string; appserviceId: string; shardSecret: string;
+  dataDir: string; modelUrl: string }): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    FLEET_HOMESERVER__URL: o.homeserverUrl,
+    FLEET_ROUTER__URL: o.routerUrl,
+    FLEET_AS_TOKEN: o.asToken,
+    FLEET_APPSERVICE__ID: o.appserviceId,
+    FLEET_APPSERVICE__REGISTRATION: join(o.dataDir, 'no-registration-file.yaml'),
+    FLEET_SHARD_SECRET: o.shardSecret,
+    FLEET_AGENTS__DATA_DIR: o.dataDir,
+    FLEET_MODEL__DEFAULT: JSON.stringify({ kind: 'openai', baseUrl: o.modelUrl, model: 'scripted', stream: true, retries: 1 }),
+    FLEET_SHARDS__HEARTBEAT_MS: '300',
+    FLEET_LOG_LEVEL: process.env.FLEET_TEST_SHARD_LOG_LEVEL ?? 'warn',
+  };
 }

@@ -13,7 +13,7 @@ import { movedShare, placeAgent } from '../../src/protocol/placement.ts';
 import { startScriptedModelServer, type ScriptedModelServer } from '../../src/providers/index.ts';
 import { startRouter, type RunningRouter } from '../../src/router/router.ts';
 import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
-import { CEO } from '../helpers/fleet.ts';
+import { CEO, shardEnv } from '../helpers/fleet.ts';
 import { Human } from '../helpers/human.ts';
 import { freePort } from '../helpers/ports.ts';
 import { repliesTo, turnStarts, until } from '../helpers/wait.ts';
@@ -73,19 +73,9 @@ describe('a 2,000-person org across 4 shards with a live rescale', () => {
     driver = new LocalShardDriver({
       cliPath: join(import.meta.dirname, '../../src/cli/main.ts'), basePort: 0, restart: false,
       env: {
-        ...process.env,
+        ...shardEnv({ homeserverUrl: synapse.url, routerUrl, asToken: registration.asToken, appserviceId: registration.id, shardSecret, dataDir, modelUrl: model.url }),
         FLEET_ORG__SIZE: String(SIZE),
         FLEET_APPSERVICE__NAMESPACE: 'all-but-humans',
-        FLEET_HOMESERVER__URL: synapse.url,
-        FLEET_ROUTER__URL: routerUrl,
-        FLEET_AS_TOKEN: registration.asToken,
-        FLEET_APPSERVICE__ID: registration.id,
-        FLEET_APPSERVICE__REGISTRATION: join(dataDir, 'no-registration-file.yaml'),
-        FLEET_SHARD_SECRET: shardSecret,
-        FLEET_AGENTS__DATA_DIR: dataDir,
-        FLEET_MODEL__DEFAULT: JSON.stringify({ kind: 'openai', baseUrl: model.url, model: 'scripted', stream: true, retries: 1 }),
-        FLEET_SHARDS__HEARTBEAT_MS: '300',
-        FLEET_LOG_LEVEL: process.env.FLEET_TEST_SHARD_LOG_LEVEL ?? 'warn',
       },
     });
     await driver.scale(4);
