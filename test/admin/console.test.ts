@@ -5,6 +5,7 @@ import { AppserviceClient } from '../../src/provision/client.ts';
 import { CEO, startTestFleet, testOrg, type TestFleet } from '../helpers/fleet.ts';
 import { testHomeserver } from '../helpers/homeserver.ts';
 import { Human, type SeenMessage } from '../helpers/human.ts';
+import { turnStarts, until } from '../helpers/wait.ts';
 
 /**
  * The operator's console as a real client uses it: #fleet-admin on the test Synapse, commands typed by the CEO, by a
@@ -192,6 +193,20 @@ describe('#fleet-admin console on a real homeserver', () => {
       await new Promise((r) => setTimeout(r, 200)); // until the router has seen the new power levels
     }
     expect((await command(reader, `resume ${agent.localpart}`)).answer.body).toContain('Resumed 1 agent(s)');
+  });
+
+  it('tasks: the CEO creates one for a manager, whose turn starts once; everyone of the org lists it; a stranger is refused', async () => {
+    const manager = fleet.org.byLevel('Manager')[2]!;
+    const created = (await command(ceo, `tasks create Draft the hiring plan zx81 --for ${manager.localpart} --priority high`)).answer.body;
+    expect(created).toMatch(/^Created T-\d+ "Draft the hiring plan zx81" \(task, assigned, for /);
+    const id = created.match(/T-\d+/)![0];
+    await until('the assignee works on its task', () => turnStarts(fleet.model, manager.matrixId, 'zx81') > 0, 30_000);
+    expect((await command(reader, `tasks ${manager.localpart}`)).answer.body).toContain('1 open task(s)');
+    expect((await command(ceo, `tasks show ${id}`)).answer.body).toContain('zx81');
+    expect((await command(ceo, `agent ${manager.localpart}`)).answer.body).toContain('open tasks: 1');
+    const refused = await command(stranger, 'tasks all');
+    expect(refused.answer.body).not.toContain('zx81');
+    expect(turnStarts(fleet.model, manager.matrixId, 'zx81')).toBe(1);
   });
 
   it('runs the same commands from ./fleet admin against the running router (fleet secret)', async () => {
