@@ -94,7 +94,7 @@ export function keepLinkAlive(opts: PingOptions & { everyMs: number }): () => vo
         if (r.ok) opts.log.info('homeserver ↔ router link back (ping)');
         else opts.log.warn({ errcode: r.errcode }, `homeserver ↔ router ping failed: ${r.explanation}`);
       }
-      ok = r.ok || r.errcode === 'M_UNRECOGNIZED';
+      ok = r.ok;
     }).finally(() => { running = false; });
   }, opts.everyMs);
   timer.unref();

@@ -371,7 +371,8 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     async verifyLink() {
       const ping = { homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log };
       const result = await pingHomeserver(ping);
-      stopLinkPings ??= keepLinkAlive({ ...ping, everyMs: LINK_PING_MS });
+      // A homeserver without the ping (before spec v1.7) would only fail every ping: nothing to keep warm there.
+      if (result.errcode !== 'M_UNRECOGNIZED') stopLinkPings ??= keepLinkAlive({ ...ping, everyMs: LINK_PING_MS });
       return result;
     },
     async close() {
