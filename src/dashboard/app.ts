@@ -16,6 +16,8 @@ import { activityBody, agentsBody, orgBody, overviewBody, personBody, shardsBody
 import { turnRow } from './views/parts.ts';
 import { withProvisioningLine } from './views/provisioning.ts';
 import { provisioningStatus } from '../provision/status.ts';
+import type { TaskService } from '../tasks/service.ts';
+import { tasksBoardApp } from './tasks-board.ts';
 
 const log = componentLogger('dashboard');
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
@@ -30,6 +32,8 @@ export interface DashboardOptions {
   homeserverUrl: string;
   sessionTtlMs: number;
   activityPollMs?: number;
+  /** The router's tasks (the board); without it the dashboard has no Tasks page and no link to one. */
+  tasks?: TaskService;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -115,7 +119,7 @@ export function dashboardApp(opts: DashboardOptions) {
   });
 
   const render = (c: Context<Env>, title: string, section: Parameters<typeof page>[0]['section'], body: ReturnType<typeof page>, scripts?: string[]) =>
-    c.html(page({ title, section, user: c.get('session').user, body, ...(scripts ? { scripts } : {}) }));
+    c.html(page({ title, section, user: c.get('session').user, body, ...(scripts ? { scripts } : {}), ...(opts.tasks ? { tasks: true } : {}) }));
 
   app.get('/', async (c) => {
     const [agents, shards, turns] = await Promise.all([view.agents(), view.shards(), view.activity({ limit: 500 })]);
@@ -144,6 +148,7 @@ export function dashboardApp(opts: DashboardOptions) {
     return render(c, 'Agents', 'agents', agentsBody({ org, agents: shown.items, total: all.length, q, show, now: now(), page: shown.page, pages: shown.pages, matched: matched.length }));
   });
   app.get('/activity', async (c) => render(c, 'Activity', 'activity', activityBody({ org, turns: await view.activity({ limit: 200 }) }), ['activity.js']));
+  if (opts.tasks) app.route('/', tasksBoardApp({ service: opts.tasks, org, sessionCookie: SESSION_COOKIE }));
   app.get('/shards', adminOnly, async (c) => render(c, 'Shards', 'shards', shardsBody({ shards: await view.shards(), inbox: view.inbox(), now: now() })));
 
   app.get('/api/me', (c) => c.json(c.get('session').user));

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FleetConfig } from '../config/schema.ts';
 import type { OrgDirectory } from '../org/directory.ts';
 import type { FleetView } from '../router/fleet-view.ts';
+import type { TaskService } from '../tasks/service.ts';
 import { buildWebApp, type BuiltWebApp } from './build.ts';
 import { startWebServer, type RunningWebServer } from './server.ts';
 
@@ -19,6 +20,8 @@ export async function startCommandCenter(opts: {
   cacheDir: string;
   org: OrgDirectory;
   view: FleetView;
+  /** The router's tasks, for the dashboard's board; absent: no board. */
+  tasks?: TaskService;
   homeserverUrl: string;
 }): Promise<CommandCenter> {
   const { web, domain, org: orgConfig } = opts.config;
@@ -28,7 +31,7 @@ export async function startCommandCenter(opts: {
     homeserverUrl: web.homeserverUrl || opts.homeserverUrl, serverName: domain,
     dashboard: {
       org: opts.org, view: opts.view, admins: orgConfig.admins, homeserverUrl: opts.homeserverUrl,
-      sessionTtlMs: web.sessionTtlMinutes * 60_000,
+      sessionTtlMs: web.sessionTtlMinutes * 60_000, ...(opts.tasks ? { tasks: opts.tasks } : {}),
     },
   });
   return { ...server, build };

@@ -102,7 +102,7 @@ export function registerRunCommands(program: Command): void {
       const link = await router.verifyLink();
       if (!link.ok) console.error(`warning: the homeserver cannot reach the router: ${link.explanation}`);
       const web = config.web.enabled
-        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org: router.org, view: router.view, homeserverUrl: hs.url })
+        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org: router.org, view: router.view, tasks: router.tasks, homeserverUrl: hs.url })
         : undefined;
       const shards = opts.shards ?? config.shards.count;
       await driver.scale(shards);
@@ -156,7 +156,7 @@ export function registerRunCommands(program: Command): void {
       await router.verifyLink();
       // Production serves the command center from the router's process too (compose, the private load balancer).
       const web = config.web.enabled
-        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org: router.org, view: router.view, homeserverUrl: config.homeserver.url })
+        ? await startCommandCenter({ config, cacheDir: ctx.cacheDir, org: router.org, view: router.view, tasks: router.tasks, homeserverUrl: config.homeserver.url })
         : undefined;
       await stopOnSignal(async () => {
         shards.close();

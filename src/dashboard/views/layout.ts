@@ -6,13 +6,15 @@ export type Html = ReturnType<typeof html>;
 
 export const BRAND = 'Open-Claw-Fleet-Command-Center';
 
-export type Section = 'overview' | 'org' | 'agents' | 'activity' | 'shards';
+export type Section = 'overview' | 'org' | 'agents' | 'activity' | 'tasks' | 'shards';
 
-const NAV: ReadonlyArray<{ section: Section; label: string; href: string; admin?: boolean }> = [
+/** `tasks`: shown only when the dashboard has the tasks service (a router without it keeps the other pages). */
+const NAV: ReadonlyArray<{ section: Section; label: string; href: string; admin?: boolean; tasks?: boolean }> = [
   { section: 'overview', label: 'Overview', href: '/dashboard/' },
   { section: 'org', label: 'Org chart', href: '/dashboard/org' },
   { section: 'agents', label: 'Agents', href: '/dashboard/agents' },
   { section: 'activity', label: 'Activity', href: '/dashboard/activity' },
+  { section: 'tasks', label: 'Tasks', href: '/dashboard/tasks', tasks: true },
   { section: 'shards', label: 'Shards', href: '/dashboard/shards', admin: true },
 ];
 
@@ -30,8 +32,8 @@ function head(title: string): Html {
 const brand = html`<a class="brand" href="/dashboard/"><img src="/logo.svg" alt="" width="30" height="30"><span>${BRAND}</span></a>`;
 
 /** Every signed-in page: the header with the sections this person may open, then the page. */
-export function page(opts: { title: string; section: Section; user: DashboardUser; body: Html; scripts?: string[] }): Html {
-  const links = NAV.filter((n) => !n.admin || opts.user.admin);
+export function page(opts: { title: string; section: Section; user: DashboardUser; body: Html; scripts?: string[]; tasks?: boolean }): Html {
+  const links = NAV.filter((n) => (!n.admin || opts.user.admin) && (!n.tasks || opts.tasks));
   return html`<!DOCTYPE html>
 <html lang="en">
   ${head(opts.title)}
@@ -74,6 +76,6 @@ export function loginPage(opts: { error?: string; next: string; user?: string })
 </html>`;
 }
 
-export function errorPage(opts: { user: DashboardUser; title: string; message: string }): Html {
-  return page({ title: opts.title, section: 'overview', user: opts.user, body: html`<p class="card">${opts.message}</p>` });
+export function errorPage(opts: { user: DashboardUser; title: string; message: string; tasks?: boolean }): Html {
+  return page({ title: opts.title, section: 'overview', user: opts.user, body: html`<p class="card">${opts.message}</p>`, ...(opts.tasks ? { tasks: true } : {}) });
 }

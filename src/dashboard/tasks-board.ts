@@ -1,0 +1,162 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { componentLogger } from '../log.ts';
+import type { OrgDirectory } from '../org/directory.ts';
+import { parseTaskRef, taskRef, TASK_KINDS, TASK_PRIORITIES, type Task, type TaskKind, type TaskPriority, type TaskStatus } from '../tasks/model.ts';
+import { TaskError, type CreateInput, type TaskService } from '../tasks/service.ts';
+import type { DashboardSession } from './auth.ts';
+import { countByStatus, parseBoardFilter, tasksWindow, type FilterParams } from './tasks-query.ts';
+import { errorPage, page, type Html } from './views/layout.ts';
+import { BOARD_COLUMNS, taskDetailBody, taskHref, tasksBoardBody, tasksColumnBody, type BoardParams, type CreateFormValues } from './views/tasks.ts';
+
+const log = componentLogger('dashboard');
+
+type Env = { Variables: { session: DashboardSession } };
+
+/** Cards per board column by default and at most (`limit`), rows per page of one column, and of the JSON API. */
+export const BOARD_COLUMN_LIMIT = 20;
+export const BOARD_COLUMN_MAX = 100;
+export const COLUMN_PAGE_SIZE = 100;
+export const TASKS_API_MAX = 500;
+
+/** A task as the JSON API gives it: the store's fields people need (no routing internals), with names beside ids. */
+export function taskJson(t: Task, nameOf: (id: string) => string) {
+  return {
+    id: t.id, ref: taskRef(t.id), kind: t.kind, title: t.title, description: t.description, status: t.status,
+    blockedReason: t.blockedReason, parentId: t.parentId, assignee: t.assignee, assigneeName: t.assignee ? nameOf(t.assignee) : null,
+    creator: t.creator, creatorName: nameOf(t.creator), priority: t.priority, due: t.due, version: t.version,
+    createdAt: t.createdAt, updatedAt: t.updatedAt,
+  };
+}
+
+const noTasks = (): Record<TaskStatus, number> => Object.fromEntries(BOARD_COLUMNS.map((col) => [col.status, 0])) as Record<TaskStatus, number>;
+
+const int = (raw: string | undefined, fallback: number, max: number, min = 1): number =>
+  Math.min(max, Math.max(min, Number.isSafeInteger(Number(raw)) && raw !== undefined && raw !== '' ? Number(raw) : fallback));
+
+/**
+ * The form's CSRF token: an HMAC of the session id under a key made at start, so nothing is stored and a token is
+ * worth nothing for another session. SameSite=Strict alone does not cover a sibling sub-domain (same site, other
+ * origin), nor browsers that ignore SameSite.
+ */
+export class CsrfTokens {
+  readonly #key = randomBytes(32);
+
+  for(sessionId: string): string {
+    return createHmac('sha256', this.#key).update(sessionId).digest('base64url');
+  }
+
+  valid(sessionId: string, token: unknown): boolean {
+    if (typeof token !== 'string') return false;
+    const want = Buffer.from(this.for(sessionId));
+    const got = Buffer.from(token);
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
+}
+
+/**
+ * The tasks board under /dashboard/tasks and /dashboard/api/tasks, mounted behind the dashboard's session check. It
+ * reads the router's tasks store on every request and changes it only through TaskService, acting as the signed-in
+ * human, with the rules the admin room and the agents' tool follow.
+ */
+export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; sessionCookie: string }) {
+  const { service, org } = opts;
+  const { store } = service;
+  const csrf = new CsrfTokens();
+  const app = new Hono<Env>({ strict: false });
+  const nameOf = (id: string) => service.nameOf(id);
+
+  const render = (c: Context<Env>, title: string, body: Html, status: 200 | 400 | 404 = 200) =>
+    c.html(page({ title, section: 'tasks', user: c.get('session').user, body, tasks: true }), status);
+  const filterOf = (c: Context<Env>) => {
+    const q = c.req.query();
+    const params: BoardParams = { assignee: q.assignee?.trim() ?? '', department: q.department?.trim() ?? '', q: q.q?.trim() ?? '' };
+    return { params, parsed: parseBoardFilter(org, c.get('session').user.userId, { ...params, ...(q.status ? { status: q.status } : {}) } satisfies FilterParams) };
+  };
+
+  const board = (c: Context<Env>, form: { values?: CreateFormValues; error?: string } = {}) => {
+    const { params, parsed } = filterOf(c);
+    const problem = parsed.ok ? {} : { problem: parsed.problem };
+    const counts = parsed.ok ? countByStatus(store, org, parsed.filter) : noTasks();
+    const status = parsed.filter.statuses?.length === 1 ? parsed.filter.statuses[0]! : undefined;
+    if (status && !form.values) {
+      const pages = Math.max(1, Math.ceil(counts[status] / COLUMN_PAGE_SIZE));
+      const at = int(c.req.query('page'), 1, pages);
+      const tasks = counts[status] ? tasksWindow(store, org, parsed.filter, COLUMN_PAGE_SIZE, (at - 1) * COLUMN_PAGE_SIZE) : [];
+      return render(c, 'Tasks', tasksColumnBody({ org, params, ...problem, status, tasks, total: counts[status], page: at, pages }));
+    }
+    const perColumn = int(c.req.query('limit'), BOARD_COLUMN_LIMIT, BOARD_COLUMN_MAX);
+    // A column with nothing in it costs no query: the counts already said so.
+    const columns = BOARD_COLUMNS.map(({ status: s }) => ({ status: s, tasks: counts[s] ? tasksWindow(store, org, { ...parsed.filter, statuses: [s] }, perColumn) : [] }));
+    return render(c, 'Tasks', tasksBoardBody({
+      org, params, ...problem, csrf: csrf.for(c.get('session').id), counts, columns, perColumn,
+      ...(form.values ? { form: form.values } : {}), ...(form.error ? { formError: form.error } : {}),
+    }), form.error ? 400 : 200);
+  };
+
+  app.get('/tasks', (c) => board(c));
+  app.get('/tasks/:ref', (c) => {
+    const id = parseTaskRef(c.req.param('ref'));
+    const found = id === undefined ? undefined : store.get(id);
+    if (!found) return c.html(errorPage({ user: c.get('session').user, title: 'Not found', message: `There is no task ${c.req.param('ref')}.`, tasks: true }), 404);
+    const { task, children } = service.get(found.id);
+    const parent = task.parentId !== null ? store.get(task.parentId) : undefined;
+    return render(c, `${taskRef(task.id)} ${task.title}`, taskDetailBody({
+      org, task, children, history: store.history(task.id, 500), ...(parent ? { parent } : {}), created: c.req.query('created') === '1',
+    }));
+  });
+
+  // Creating is the browser form's: the session cookie (not a bearer token), the session's CSRF token, and a
+  // request the browser did not mark as cross-site.
+  app.post('/tasks', async (c) => {
+    const session = c.get('session');
+    const form = await c.req.parseBody();
+    const fromCookie = getCookie(c, opts.sessionCookie) === session.id;
+    const crossSite = c.req.header('sec-fetch-site') === 'cross-site';
+    if (!fromCookie || crossSite || !csrf.valid(session.id, form.csrf)) {
+      log.warn({ userId: session.user.userId, fromCookie, crossSite }, 'task form refused: not the dashboard\'s own form');
+      return c.html(errorPage({ user: session.user, title: 'Refused', message: 'This form only works from the dashboard\'s own tasks page. Reload the page and try again.', tasks: true }), 403);
+    }
+    const text = (k: string) => (typeof form[k] === 'string' ? (form[k] as string).trim() : '');
+    const values: CreateFormValues = { title: text('title'), kind: text('kind'), assignee: text('assignee'), priority: text('priority'), due: text('due'), description: text('description'), parent: text('parent') };
+    try {
+      const task = service.create({ id: session.user.userId }, createInput(values, session.user.userId));
+      log.info({ userId: session.user.userId, task: task.id }, 'task created from the dashboard');
+      return c.redirect(`${taskHref(task.id)}?created=1`, 303);
+    } catch (err) {
+      if (err instanceof TaskError) return board(c, { values, error: err.message });
+      throw err;
+    }
+  });
+
+  app.get('/api/tasks', (c) => {
+    const { parsed } = filterOf(c);
+    if (!parsed.ok) return c.json({ error: parsed.problem }, 400);
+    const counts = countByStatus(store, org, parsed.filter);
+    const limit = int(c.req.query('limit'), TASKS_API_MAX, TASKS_API_MAX);
+    const offset = int(c.req.query('offset'), 0, Number.MAX_SAFE_INTEGER, 0);
+    c.header('x-total-count', String(Object.values(counts).reduce((a, b) => a + b, 0)));
+    return c.json(tasksWindow(store, org, parsed.filter, limit, offset).map((t) => taskJson(t, nameOf)));
+  });
+  app.get('/api/tasks/:ref', (c) => {
+    const id = parseTaskRef(c.req.param('ref'));
+    if (id === undefined || !store.get(id)) return c.json({ error: `there is no task ${c.req.param('ref')}` }, 404);
+    const { task, children } = service.get(id);
+    return c.json({ ...taskJson(task, nameOf), children: children.map((t) => taskJson(t, nameOf)), history: store.history(id, 500) });
+  });
+  return app;
+}
+
+/** The form's fields as TaskService input; kinds and priorities are checked here, the rest by the service. */
+function createInput(v: CreateFormValues, me: string): CreateInput {
+  if (v.kind && !(TASK_KINDS as readonly string[]).includes(v.kind)) throw new TaskError(`the kind is one of ${TASK_KINDS.join(', ')}`);
+  if (v.priority && !(TASK_PRIORITIES as readonly string[]).includes(v.priority)) throw new TaskError(`the priority is one of ${TASK_PRIORITIES.join(', ')}`);
+  const parent = v.parent ? parseTaskRef(v.parent) : undefined;
+  if (v.parent && parent === undefined) throw new TaskError('the parent is a task id like T-3');
+  return {
+    title: v.title ?? '', ...(v.kind ? { kind: v.kind as TaskKind } : {}), ...(v.priority ? { priority: v.priority as TaskPriority } : {}),
+    ...(v.description ? { description: v.description } : {}), ...(v.due ? { due: v.due } : {}), ...(parent !== undefined ? { parent } : {}),
+    ...(v.assignee ? { assignee: /^(me|myself)$/i.test(v.assignee) ? me : v.assignee } : {}),
+  };
+}
