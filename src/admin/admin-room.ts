@@ -1,4 +1,3 @@
-import { txnId } from '../matrix/txn-id.ts';
 import PQueue from 'p-queue';
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { Logger } from '../log.ts';
@@ -7,6 +6,7 @@ import type { RoomEvent } from '../router/mentions.ts';
 import { describeError } from '../matrix/errors.ts';
 import type { Answer } from './answer.ts';
 import { resolveAliasAsBot, sendAsBot } from './bot.ts';
+import { answerCommand, commandText, type BotSend } from './command-event.ts';
 import { runAdminCommand, type AdminContext } from './commands.ts';
 import { roleOf } from './permissions.ts';
 
@@ -29,7 +29,7 @@ interface AdminRoomOptions {
   /** Resolves #fleet-admin to a room id, undefined while it does not exist. Default: the directory API, as the bot. */
   resolveRoom?: () => Promise<string | undefined>;
   /** Sends an event as the bot (the answer, the reaction). Default: PUT /send with the given transaction id. */
-  send?: (roomId: string, type: string, content: Record<string, unknown>, txnId: string) => Promise<void>;
+  send?: BotSend;
   /** The room's m.room.power_levels content. Default: read as the bot. */
   powerLevels?: (roomId: string) => Promise<PowerLevels | undefined>;
 }
@@ -79,11 +79,8 @@ export class AdminRoom {
     this.learnFromAliasEvent(event);
     this.learnPowerLevels(event);
     // Agents may sit in the room and talk; they are never operators, and never refused (no loops with the bot).
-    if (event.type !== 'm.room.message' || this.o.org.isAgent(event.sender)) return undefined;
-    const content = event.content;
-    if (typeof content !== 'object' || content === null) return undefined;
-    const { msgtype, body, 'm.relates_to': relatesTo } = content as { msgtype?: unknown; body?: unknown; 'm.relates_to'?: { rel_type?: unknown } };
-    if (msgtype !== 'm.text' || typeof body !== 'string' || relatesTo?.rel_type === 'm.replace') return undefined;
+    const body = commandText(event);
+    if (body === undefined || this.o.org.isAgent(event.sender)) return undefined;
     if (this.roomId === undefined) this.refreshRoomId();
     return this.roomId !== undefined && this.roomId === event.room_id ? body : undefined;
   }
@@ -102,13 +99,7 @@ export class AdminRoom {
 
   private async reply(event: RoomEvent, answer: Answer): Promise<void> {
     const send = this.o.send ?? ((roomId: string, type: string, content: Record<string, unknown>, txn: string) => sendAsBot(this.o.bridge, roomId, type, content, txn));
-    await send(event.room_id, 'm.room.message', {
-      msgtype: 'm.notice', body: answer.text, format: 'org.matrix.custom.html', formatted_body: answer.html,
-      'm.relates_to': { 'm.in_reply_to': { event_id: event.event_id } },
-    }, txnId('admin', event.event_id));
-    await send(event.room_id, 'm.reaction', {
-      'm.relates_to': { rel_type: 'm.annotation', event_id: event.event_id, key: answer.ok ? '✅' : '⛔' },
-    }, txnId('admin-reaction', event.event_id));
+    await answerCommand(send, event, answer, 'admin');
   }
 
   /** The sender's power in the room, read only when it could make a difference (a human of the org, not an admin yet). */

@@ -2,6 +2,8 @@
 export interface Answer {
   /** False for refusals, errors and wrong input: the command gets ⛔ instead of ✅. */
   ok: boolean;
+  /** A refusal for who is asking or where (not a failure): the audit log records it as "refused". */
+  refused?: true;
   text: string;
   html: string;
 }
@@ -34,6 +36,9 @@ export function answer(parts: readonly Part[], ok = true): Answer {
 }
 
 export const refuse = (message: string): Answer => answer([message], false);
+
+/** Refuses for lack of permission (a reader's change, a command not answered where it was typed). */
+export const deny = (message: string): Answer => ({ ...refuse(message), refused: true });
 
 function pageOf(t: Table): { rows: string[][]; note?: string } {
   const pages = Math.max(1, Math.ceil(t.rows.length / PAGE_SIZE));

@@ -1,4 +1,4 @@
-import { answer, refuse, type Answer } from './answer.ts';
+import { answer, deny, refuse, type Answer } from './answer.ts';
 import { agentCommands } from './commands/agents.ts';
 import { budgetCommands } from './commands/budget.ts';
 import { fleetCommands } from './commands/fleet.ts';
@@ -17,7 +17,7 @@ const CATEGORIES: readonly Category[] = ['Fleet', 'Agents', 'Inbox', 'Org', 'Wor
 
 const helpCommand: CommandSpec = {
   name: 'help', category: 'Org', args: '[command]', changes: false, summary: 'the commands by category, or one command',
-  run: (_ctx, { args }) => help(args[0]),
+  run: (_ctx, { args, caller }) => help(args[0], caller.only),
 };
 
 export const COMMANDS: readonly CommandSpec[] = [helpCommand, ...fleetCommands, ...agentCommands, ...budgetCommands, ...inboxCommands, ...orgCommands, ...taskCommands];
@@ -25,17 +25,19 @@ const byName = new Map(COMMANDS.map((c) => [c.name, c]));
 
 const synopsis = (c: CommandSpec) => `${c.name}${c.args ? ` ${c.args}` : ''}`;
 
-function help(name?: string): Answer {
+function help(name?: string, only?: Caller['only']): Answer {
+  const here = only ? COMMANDS.filter((c) => only.commands.has(c.name)) : COMMANDS;
   if (name !== undefined) {
     const c = byName.get(name.toLowerCase());
     if (!c) return unknown(name);
-    return answer([`${synopsis(c)}\n${c.summary}.\n${c.changes ? 'Admins only (the CEO, org.admins, power level ≥ 50 here).' : 'Any human of the org.'}`]);
+    return answer([`${synopsis(c)}\n${c.summary}.\n${c.changes ? 'Admins only (the CEO, org.admins, power level ≥ 50 here).' : 'Any human of the org.'}${only && !only.commands.has(c.name) ? ` Typed in ${only.elsewhere}.` : ''}`]);
   }
   return answer([
     'Fleet admin commands: type them as plain messages in this room ("help <command>" for one). ✎ marks those that change the fleet (admins only). Tables take --page N.',
-    ...CATEGORIES.map((cat) => ({
-      headers: [cat, ''], rows: COMMANDS.filter((c) => c.category === cat).map((c) => [`${c.changes ? '✎ ' : ''}${synopsis(c)}`, c.summary]),
+    ...CATEGORIES.filter((cat) => here.some((c) => c.category === cat)).map((cat) => ({
+      headers: [cat, ''], rows: here.filter((c) => c.category === cat).map((c) => [`${c.changes ? '✎ ' : ''}${synopsis(c)}`, c.summary]),
     })),
+    ...(only ? [`The other commands are answered in ${only.elsewhere}.`] : []),
   ]);
 }
 
@@ -88,8 +90,10 @@ export async function runAdminCommand(input: string, ctx: AdminContext, caller: 
     result = refuse('Only the humans of the org may use this room; nothing was done.');
   } else if (!spec) {
     result = unknown(words[0] ?? '');
+  } else if (caller.only && !caller.only.commands.has(spec.name)) {
+    result = deny(`"${spec.name}" is not answered here: type it in ${caller.only.elsewhere}. Nothing was done.`);
   } else if (spec.changes && caller.role !== 'admin') {
-    result = refuse(`"${spec.name}" changes the fleet: only admins (the CEO, org.admins, power level ≥ 50 here) may run it. Nothing was done.`);
+    result = deny(`"${spec.name}" changes the fleet: only admins (the CEO, org.admins, power level ≥ 50 here) may run it. Nothing was done.`);
   } else {
     try {
       result = await spec.run(ctx, { args: words.slice(1), caller, page });
@@ -97,7 +101,7 @@ export async function runAdminCommand(input: string, ctx: AdminContext, caller: 
       result = refuse(`That command failed: ${withoutSecrets((err as Error).message)}`);
     }
   }
-  const refused = caller.role === 'stranger' || (spec?.changes === true && caller.role !== 'admin');
+  const refused = caller.role === 'stranger' || result.refused === true;
   ctx.audit.record(caller.id, command, result.ok ? 'ok' : refused ? 'refused' : 'failed', result.ok ? undefined : result.text.split('\n')[0]);
   return result;
 }

@@ -48,6 +48,8 @@ export interface Caller {
   role: Role;
   /** The room and event the command came from (Matrix callers): a task created there is reported back there. */
   where?: { roomId: string; eventId: string };
+  /** Where the command was typed answers only these (a direct chat with the bot); the rest point to `elsewhere`. */
+  only?: { commands: ReadonlySet<string>; elsewhere: string };
 }
 
 export type Category = 'Fleet' | 'Agents' | 'Inbox' | 'Org' | 'Audit' | 'Work';

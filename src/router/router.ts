@@ -9,6 +9,7 @@ import { UserProvisioner } from '../matrix/provisioning.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { AdminRoom } from '../admin/admin-room.ts';
 import { AuditLog } from '../admin/audit.ts';
+import { BotDirectChats, botMatrix } from '../admin/bot-dm.ts';
 import { broadcaster } from '../admin/bot.ts';
 import { runAdminCommand } from '../admin/commands.ts';
 import { OrgReloader, rollingRestart, swappableOrg, type OrgSnapshot } from '../admin/reload.ts';
@@ -41,6 +42,7 @@ import { ShardRegistry } from './shard-registry.ts';
 import { openRouterStore } from './store.ts';
 import { installTasksApi } from './tasks-api.ts';
 import { startTasks, type TaskService } from '../tasks/index.ts';
+import { taskRef } from '../tasks/model.ts';
 
 export interface RouterOptions {
   org: OrgDirectory;
@@ -205,7 +207,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     ...(opts.heartbeat ? { config: opts.heartbeat } : {}), ...(opts.heartbeatClock ? { now: opts.heartbeatClock } : {}),
     db, bridge, provisioner, org, botId: `@${opts.registration.senderLocalpart}:${org.domain}`, log: log.child({ component: 'heartbeat' }),
     tasks: { openTasksOf: (id) => tasks.service.openTasksOf(id),
-      describeOpenTasks: (id) => tasks.service.list(id, { mine: true }, { open: true, limit: 10 }).map((t) => `#${t.id} ${t.title} (${t.status})`) },
+      describeOpenTasks: (id) => tasks.service.list(id, { mine: true }, { open: true, limit: 10 }).map((t) => `${taskRef(t.id)} ${t.title} (${t.status})`) },
     isActive: (id) => controls.isLive(id) && !controls.isPaused(id), overBudget: (id) => budgets.overBudget(id) !== undefined,
   });
   const budgets = routerBudgets({ db, org, ...(opts.budgets ? { config: opts.budgets } : {}), bridge, log: log.child({ component: 'budget' }),
@@ -256,6 +258,11 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     budgets,
   };
   const admin = new AdminRoom({ bridge, org, log: log.child({ component: 'admin' }), ctx: adminCtx, ...(opts.admins ? { admins: opts.admins } : {}) });
+  // Direct chats with the bot answer the tasks commands too; task notices for a person go to the one they opened.
+  const botId = `@${opts.registration.senderLocalpart}:${org.domain}`;
+  const pairOf = (human: string) => [botId, human].sort() as [string, string];
+  const botChats = new BotDirectChats({ botId, org, ctx: adminCtx, db, matrix: botMatrix(bridge), log: log.child({ component: 'bot-dm' }),
+    taskRooms: { get: (human) => tasks.service.store.dmRoom(...pairOf(human)), set: (human, roomId) => tasks.service.store.saveDmRoom(...pairOf(human), roomId) } });
 
   /** Shards read the org when they start: after a reload they are restarted one by one (claims keep it safe). */
   function reloader(source: NonNullable<RouterOptions['reload']>): OrgReloader {
@@ -294,7 +301,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   /** Routes one event; its deliveries land in the outbox in the same transaction that marks the event done. */
   const processEvent = async (item: InboxItem) => {
     if (!item.event.content || typeof item.event.content !== 'object') return;
-    if (admin.handle(item.event)) return;
+    if (admin.handle(item.event) || botChats.handle(item.event)) return;
     const routed = ((await bridgeOnEvent(item.event)) ?? []) as Delivery[];
     const deliveries = budgets.filter(await notStaffed.filter(routed));
     if (deliveries.length > 0) {
@@ -383,6 +390,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
       trackRouter(undefined);
       await dispatcher.stop();
       await admin.idle();
+      await botChats.idle();
       await notStaffed.idle();
       await budgets.idle();
       await handover.close();

@@ -1,4 +1,4 @@
-import { answer, refuse, type Answer } from '../answer.ts';
+import { answer, deny, refuse, type Answer } from '../answer.ts';
 import type { AdminContext, Caller, CommandSpec } from '../context.ts';
 import { resolvePerson } from '../targets.ts';
 import type { Budgets, BudgetStatus } from '../../budget/budgets.ts';
@@ -80,7 +80,7 @@ export const budgetCommands: CommandSpec[] = [
 ];
 
 function setBudget(ctx: AdminContext, budgets: Budgets, args: string[], caller: Caller): Answer {
-  if (caller.role !== 'admin') return refuse('"budget set" changes the fleet: only admins (the CEO, org.admins, power level ≥ 50 here) may run it. Nothing was done.');
+  if (caller.role !== 'admin') return deny('"budget set" changes the fleet: only admins (the CEO, org.admins, power level ≥ 50 here) may run it. Nothing was done.');
   // The amount is the last word, or the last two ("200k tokens", "50 usd", "none usd").
   for (const take of [2, 1]) {
     if (args.length <= take) continue;

@@ -1,4 +1,4 @@
-import { answer, refuse, type Answer } from '../answer.ts';
+import { answer, deny, refuse, type Answer } from '../answer.ts';
 import type { AdminContext, CommandSpec, Invocation } from '../context.ts';
 import { localpart } from '../format.ts';
 import { resolvePerson } from '../targets.ts';
@@ -96,7 +96,7 @@ function show(service: TaskService, args: string[], nameOf: (id: string) => stri
 
 function change(ctx: AdminContext, service: TaskService, sub: string, args: string[], call: Invocation, nameOf: (id: string) => string): Answer {
   // Humans act as themselves: `./fleet admin` holds the fleet secret but is nobody in the org.
-  if (!ctx.org.get(call.caller.id)?.human) return refuse(`"tasks ${sub}" is for humans of the org, typed as themselves in Matrix. Nothing was done.`);
+  if (!ctx.org.get(call.caller.id)?.human) return deny(`"tasks ${sub}" is for humans of the org, typed as themselves in Matrix. Nothing was done.`);
   const actor: Actor = { id: call.caller.id, ...(call.caller.where ? { origin: call.caller.where } : {}) };
   const who = (ref: string): string => {
     if (/^(me|myself)$/i.test(ref)) return call.caller.id;
@@ -116,6 +116,8 @@ function change(ctx: AdminContext, service: TaskService, sub: string, args: stri
       title: rest.join(' '), ...(kind ? { kind: kind as TaskKind } : {}), ...(priority ? { priority: priority as TaskPriority } : {}),
       ...(flags.get('description') ? { description: flags.get('description')! } : {}), ...(flags.get('due') ? { due: flags.get('due')! } : {}),
       ...(parent ? { parent } : {}), ...(flags.get('for') ? { assignee: who(flags.get('for')!) } : {}),
+      // A command event delivered again (the router restarted before marking it done) creates no second task.
+      ...(call.caller.where ? { requestKey: call.caller.where.eventId } : {}),
     });
     return answer([`Created ${taskRef(task.id)} "${task.title}" (${task.kind}, ${task.status}${task.assignee ? `, for ${nameOf(task.assignee)}, who is told now` : ', in the inbox'}). You are told here when it is done.`]);
   }
