@@ -98,14 +98,16 @@ describe('direct chats with the bot', () => {
     t.chats.handle(say(dm, CEO, `pause ${agent.localpart}`)); // the CEO is an admin, but not here
     t.chats.handle(say(dm, CEO, 'status'));
     t.chats.handle(say(dm, CEO, `who ${agent.name}`));
+    t.chats.handle(say(dm, CEO, 'help pause'));
     await t.chats.idle();
     expect(t.ctx.controls.paused()).toEqual([]);
-    const [pause, status, who] = t.notices(dm).slice(1);
+    const [pause, status, who, helpPause] = t.notices(dm).slice(1);
+    expect(helpPause).toContain('Typed in #fleet-admin:anycompany.corp.');
     expect(pause).toBe('"pause" is not answered here: type it in #fleet-admin:anycompany.corp. Nothing was done.');
     expect(status).toContain('#fleet-admin');
     expect(who).toContain(agent.name);
-    expect(t.reactions()).toEqual(['⛔', '⛔', '✅']);
-    expect(t.ctx.audit.recent(10).map((e) => [e.command.split(' ')[0], e.outcome])).toEqual([['who', 'ok'], ['status', 'refused'], ['pause', 'refused']]);
+    expect(t.reactions()).toEqual(['⛔', '⛔', '✅', '✅']);
+    expect(t.ctx.audit.recent(10).map((e) => [e.command.split(' ')[0], e.outcome])).toEqual([['help', 'ok'], ['who', 'ok'], ['status', 'refused'], ['pause', 'refused']]);
   });
 
   it('declines invites from strangers and agents, and leaves a room with more than the bot and its inviter', async () => {
