@@ -13,6 +13,7 @@ describe('a direct chat with the fleet bot on a real homeserver', () => {
   let fleet: TestFleet;
   let ceo: Human;
   let employee: Human;
+  let stranger: Human;
   let bot: string;
   const serverName = testHomeserver().serverName;
   // An employee of the generated org who is a human in this fleet (config org.humans), not an admin.
@@ -39,14 +40,16 @@ describe('a direct chat with the fleet bot on a real homeserver', () => {
     bot = `@${fleet.hs.registration.senderLocalpart}:${serverName}`;
     await fleet.hs.registerUser(CEO.localpart, CEO.password);
     await fleet.hs.registerUser(person.localpart, 'employee-password-1');
-    [ceo, employee] = await Promise.all([
+    await fleet.hs.registerUser('dm.stranger', 'stranger-password-1');
+    [ceo, employee, stranger] = await Promise.all([
       Human.login(fleet.hs.url, CEO.localpart, CEO.password),
       Human.login(fleet.hs.url, person.localpart, 'employee-password-1'),
+      Human.login(fleet.hs.url, 'dm.stranger', 'stranger-password-1'),
     ]);
   }, 120_000);
 
   afterAll(async () => {
-    for (const h of [ceo, employee]) h?.stop();
+    for (const h of [ceo, employee, stranger]) h?.stop();
     await fleet?.close();
   });
 
@@ -72,6 +75,12 @@ describe('a direct chat with the fleet bot on a real homeserver', () => {
     // The bot is nobody's agent: of everything said in the two DMs only the assignment reached a model.
     expect(turnStarts(fleet.model, manager.matrixId, 'qq42')).toBe(1);
     expect(fleet.model.requests().filter((r) => JSON.stringify(r).includes('tasks status')).length).toBe(0);
+  });
+
+  it('declines the invite of someone on the server who is not of the org', async () => {
+    const dm = await stranger.openDm(bot);
+    const membership = async () => (await stranger.client.getStateEvent(dm, 'm.room.member', bot) as { membership?: string }).membership;
+    await until('the bot declined', async () => (await membership()) === 'leave', 30_000);
   });
 
   it('leaves a room of more than the bot and the human who invited it', async () => {
