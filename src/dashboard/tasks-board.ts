@@ -6,7 +6,7 @@ import type { OrgDirectory } from '../org/directory.ts';
 import { parseTaskRef, taskRef, TASK_KINDS, TASK_PRIORITIES, type Task, type TaskKind, type TaskPriority, type TaskStatus } from '../tasks/model.ts';
 import { TaskError, type CreateInput, type TaskService } from '../tasks/service.ts';
 import type { DashboardSession } from './auth.ts';
-import { countByStatus, parseBoardFilter, tasksWindow, type FilterParams } from './tasks-query.ts';
+import { countByStatus, countTasks, parseBoardFilter, tasksWindow, type FilterParams } from './tasks-query.ts';
 import { errorPage, page, type Html } from './views/layout.ts';
 import { BOARD_COLUMNS, taskDetailBody, taskHref, tasksBoardBody, tasksColumnBody, type BoardParams, type CreateFormValues } from './views/tasks.ts';
 
@@ -14,11 +14,12 @@ const log = componentLogger('dashboard');
 
 type Env = { Variables: { session: DashboardSession } };
 
-/** Cards per board column by default and at most (`limit`), rows per page of one column, and of the JSON API. */
+/** Cards per board column by default and at most (`limit`), rows per page of one column and of the JSON API, children on a task's page. */
 export const BOARD_COLUMN_LIMIT = 20;
 export const BOARD_COLUMN_MAX = 100;
 export const COLUMN_PAGE_SIZE = 100;
 export const TASKS_API_MAX = 500;
+export const DETAIL_CHILDREN = 50;
 
 /** A task as the JSON API gives it: the store's fields people need (no routing internals), with names beside ids. */
 export function taskJson(t: Task, nameOf: (id: string) => string) {
@@ -66,12 +67,17 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
   const csrf = new CsrfTokens();
   const app = new Hono<Env>({ strict: false });
   const nameOf = (id: string) => service.nameOf(id);
+  // An epic may have thousands of children: the first few, and how many there are (the board filters by parent).
+  const childrenOf = (id: number, limit: number) => ({
+    children: tasksWindow(store, org, { parent: id }, limit),
+    childCount: countTasks(store, org, { parent: id }),
+  });
 
   const render = (c: Context<Env>, title: string, body: Html, status: 200 | 400 | 404 = 200) =>
     c.html(page({ title, section: 'tasks', user: c.get('session').user, body, tasks: true }), status);
   const filterOf = (c: Context<Env>) => {
     const q = c.req.query();
-    const params: BoardParams = { assignee: q.assignee?.trim() ?? '', department: q.department?.trim() ?? '', q: q.q?.trim() ?? '' };
+    const params: BoardParams = { assignee: q.assignee?.trim() ?? '', department: q.department?.trim() ?? '', q: q.q?.trim() ?? '', parent: q.parent?.trim() ?? '' };
     return { params, parsed: parseBoardFilter(org, c.get('session').user.userId, { ...params, ...(q.status ? { status: q.status } : {}) } satisfies FilterParams) };
   };
 
@@ -100,10 +106,11 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
     const id = parseTaskRef(c.req.param('ref'));
     const found = id === undefined ? undefined : store.get(id);
     if (!found) return c.html(errorPage({ user: c.get('session').user, title: 'Not found', message: `There is no task ${c.req.param('ref')}.`, tasks: true }), 404);
-    const { task, children } = service.get(found.id);
+    const { task } = service.get(found.id);
     const parent = task.parentId !== null ? store.get(task.parentId) : undefined;
+    const { children, childCount } = childrenOf(task.id, DETAIL_CHILDREN);
     return render(c, `${taskRef(task.id)} ${task.title}`, taskDetailBody({
-      org, task, children, history: store.history(task.id, 500), ...(parent ? { parent } : {}), created: c.req.query('created') === '1',
+      org, task, children, childCount, history: store.history(task.id, 500), ...(parent ? { parent } : {}), created: c.req.query('created') === '1',
     }));
   });
 
@@ -133,17 +140,17 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
   app.get('/api/tasks', (c) => {
     const { parsed } = filterOf(c);
     if (!parsed.ok) return c.json({ error: parsed.problem }, 400);
-    const counts = countByStatus(store, org, parsed.filter);
     const limit = int(c.req.query('limit'), TASKS_API_MAX, TASKS_API_MAX);
     const offset = int(c.req.query('offset'), 0, Number.MAX_SAFE_INTEGER, 0);
-    c.header('x-total-count', String(Object.values(counts).reduce((a, b) => a + b, 0)));
+    c.header('x-total-count', String(countTasks(store, org, parsed.filter)));
     return c.json(tasksWindow(store, org, parsed.filter, limit, offset).map((t) => taskJson(t, nameOf)));
   });
   app.get('/api/tasks/:ref', (c) => {
     const id = parseTaskRef(c.req.param('ref'));
     if (id === undefined || !store.get(id)) return c.json({ error: `there is no task ${c.req.param('ref')}` }, 404);
-    const { task, children } = service.get(id);
-    return c.json({ ...taskJson(task, nameOf), children: children.map((t) => taskJson(t, nameOf)), history: store.history(id, 500) });
+    const { task } = service.get(id);
+    const { children, childCount } = childrenOf(id, TASKS_API_MAX);
+    return c.json({ ...taskJson(task, nameOf), childCount, children: children.map((t) => taskJson(t, nameOf)), history: store.history(id, 500) });
   });
   return app;
 }

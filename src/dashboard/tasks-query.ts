@@ -1,5 +1,5 @@
 import type { OrgDirectory } from '../org/directory.ts';
-import { TASK_STATUSES, type Task, type TaskStatus } from '../tasks/model.ts';
+import { parseTaskRef, TASK_STATUSES, type Task, type TaskStatus } from '../tasks/model.ts';
 import type { TaskStore } from '../tasks/store.ts';
 
 /**
@@ -16,12 +16,14 @@ export interface BoardFilter {
   department?: string;
   text?: string;
   statuses?: readonly TaskStatus[];
+  /** Children of this task. */
+  parent?: number;
 }
 
 /** A filter from query strings, or why it cannot be one (an unknown person or department). */
 export type ParsedFilter = { ok: true; filter: BoardFilter } | { ok: false; problem: string; filter: BoardFilter };
 
-export interface FilterParams { assignee?: string; department?: string; q?: string; status?: string }
+export interface FilterParams { assignee?: string; department?: string; q?: string; status?: string; parent?: string }
 
 export function parseBoardFilter(org: OrgDirectory, me: string, p: FilterParams): ParsedFilter {
   const filter: BoardFilter = {};
@@ -42,6 +44,12 @@ export function parseBoardFilter(org: OrgDirectory, me: string, p: FilterParams)
     if (people.length) filter.department = people[0]!.department;
     else problems.push(`there is no department "${department}"`);
   }
+  const parent = p.parent?.trim();
+  if (parent) {
+    const id = parseTaskRef(parent);
+    if (id === undefined) problems.push(`the parent is a task id like T-3, not "${parent}"`);
+    else filter.parent = id;
+  }
   const text = p.q?.trim();
   if (text) filter.text = text;
   const statuses = (p.status ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -61,6 +69,7 @@ function where(org: OrgDirectory, f: BoardFilter): { sql: string; params: unknow
     clauses.push('assignee IN (SELECT value FROM json_each(?))');
     params.push(JSON.stringify(org.department(f.department).map((p) => p.matrixId)));
   }
+  if (f.parent !== undefined) { clauses.push('parent_id = ?'); params.push(f.parent); }
   if (f.statuses?.length) {
     clauses.push(`status IN (${f.statuses.map(() => '?').join(', ')})`);
     params.push(...f.statuses);
@@ -80,6 +89,9 @@ export function countByStatus(store: TaskStore, org: OrgDirectory, f: BoardFilte
   for (const r of rows) counts[r.status] = r.n;
   return counts;
 }
+
+export const countTasks = (store: TaskStore, org: OrgDirectory, f: BoardFilter): number =>
+  Object.values(countByStatus(store, org, f)).reduce((a, b) => a + b, 0);
 
 /**
  * Tasks `offset`…`offset + limit` of the filter: open ones by priority then age (the store's order), done ones newest

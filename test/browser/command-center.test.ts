@@ -37,7 +37,7 @@ describe('command center in a real browser', () => {
     const app = await buildWebApp(cacheDir);
     web = await startWebServer({
       host: '127.0.0.1', port: 0, appDir: app.dir, homeserverUrl: fleet.hs.url, serverName: fleet.hs.serverName,
-      dashboard: { org: fleet.org, view: fleet.router.view, admins: [], homeserverUrl: fleet.hs.url, sessionTtlMs: 3_600_000, activityPollMs: 250 },
+      dashboard: { org: fleet.org, view: fleet.router.view, tasks: fleet.router.tasks, admins: [], homeserverUrl: fleet.hs.url, sessionTtlMs: 3_600_000, activityPollMs: 250 },
     });
     chromium = await launchChromium();
     chat = await chromium.browser.newPage();
@@ -151,6 +151,17 @@ describe('command center in a real browser', () => {
     await page.goto(`${web.url}/dashboard/shards`);
     expect(await page.$eval('tr[data-shard="shard-0"]', (el) => el.textContent)).toContain('healthy');
     await shot(page, 'dashboard-shards');
+    // The tasks board: six columns, and the form creates an inbox task (no assignee, so no agent is woken).
+    await page.goto(`${web.url}/dashboard/tasks`);
+    expect(await page.$$eval('.board .column', (els) => els.length)).toBe(6);
+    await page.click('details.create-task summary');
+    await page.type('input[name=title]', 'Check the tasks board');
+    await Promise.all([page.waitForNavigation(), page.click('details.create-task button[type=submit]')]);
+    expect(new URL(page.url()).pathname).toMatch(/^\/dashboard\/tasks\/T-\d+$/);
+    expect(await page.$eval('main h1', (el) => el.textContent)).toContain('Check the tasks board');
+    await page.goto(`${web.url}/dashboard/tasks`);
+    expect(await page.$eval('.column[data-status="inbox"]', (el) => el.textContent)).toContain('Check the tasks board');
+    await shot(page, 'dashboard-tasks');
 
     await page.click('header form button');
     await page.waitForSelector('.login-card');

@@ -16,7 +16,7 @@ export const BOARD_COLUMNS: ReadonlyArray<{ status: TaskStatus; label: string }>
 const label = (s: TaskStatus) => BOARD_COLUMNS.find((c) => c.status === s)?.label ?? s;
 
 /** The filters as the form and links carry them (query-string names). */
-export interface BoardParams { assignee: string; department: string; q: string }
+export interface BoardParams { assignee: string; department: string; q: string; parent: string }
 
 /** What the create form was sent, kept when it is refused so nothing typed is lost. */
 export interface CreateFormValues { title?: string; kind?: string; assignee?: string; priority?: string; due?: string; description?: string; parent?: string }
@@ -44,12 +44,13 @@ function taskCard(t: Task, org: OrgDirectory): Html {
 function filterForm(org: OrgDirectory, p: BoardParams, status?: TaskStatus): Html {
   return html`<form class="search task-filters" method="get" action="/dashboard/tasks">
     ${status ? html`<input type="hidden" name="status" value="${status}">` : ''}
+    ${p.parent ? html`<input type="hidden" name="parent" value="${p.parent}">` : ''}
     <input name="assignee" value="${p.assignee}" placeholder="Assignee: name, localpart, me, nobody" aria-label="Assignee">
     <select name="department" aria-label="Department"><option value="">every department</option>
       ${org.departments().map((d) => html`<option value="${d}" ${d === p.department ? 'selected' : ''}>${d}</option>`)}</select>
     <input type="search" name="q" value="${p.q}" placeholder="Words in title or description" aria-label="Search tasks">
     <button type="submit">Filter</button>
-    ${p.assignee || p.department || p.q ? html`<a class="small" href="${boardHref({ assignee: '', department: '', q: '' }, status ? { status } : {})}">clear</a>` : ''}
+    ${p.assignee || p.department || p.q || p.parent ? html`<a class="small" href="${boardHref({ assignee: '', department: '', q: '', parent: '' }, status ? { status } : {})}">clear</a>` : ''}
   </form>`;
 }
 
@@ -82,7 +83,7 @@ export function tasksBoardBody(d: {
   return html`
     ${createForm(d.csrf, d.form ?? {}, d.formError)}
     ${filterForm(d.org, d.params)}
-    ${d.problem ? html`<p class="error" role="alert">${d.problem}</p>` : html`<p class="muted">${count(total)} task(s)${d.params.assignee || d.params.department || d.params.q ? ' match' : ''}; each column shows its first ${d.perColumn}.</p>`}
+    ${d.problem ? html`<p class="error" role="alert">${d.problem}</p>` : html`<p class="muted">${count(total)} task(s)${d.params.parent ? ` in ${d.params.parent.toUpperCase()}` : ''}${d.params.assignee || d.params.department || d.params.q ? ' match' : ''}; each column shows its first ${d.perColumn}.</p>`}
     <div class="board">${d.columns.map(({ status, tasks }) => {
       const more = d.counts[status] - tasks.length;
       return html`<section class="column" data-status="${status}">
@@ -107,7 +108,7 @@ export function tasksColumnBody(d: {
     <div class="task-list" data-status="${d.status}">${d.tasks.length ? d.tasks.map((t) => taskCard(t, d.org)) : html`<p class="muted">None.</p>`}</div>`;
 }
 
-export function taskDetailBody(d: { org: OrgDirectory; task: Task; parent?: Task; children: Task[]; history: TaskEvent[]; created?: boolean }): Html {
+export function taskDetailBody(d: { org: OrgDirectory; task: Task; parent?: Task; children: Task[]; childCount: number; history: TaskEvent[]; created?: boolean }): Html {
   const { org, task: t } = d;
   const nameOf = (id: string) => org.get(id)?.name ?? id;
   const comments = d.history.filter((e) => e.action === 'comment');
@@ -131,7 +132,7 @@ export function taskDetailBody(d: { org: OrgDirectory; task: Task; parent?: Task
         ${t.description ? html`<p class="description">${t.description}</p>` : ''}
       </section>
       <section>
-        <h2>Children (${d.children.length})</h2>
+        <h2>Children (${count(d.childCount)})${d.childCount > d.children.length ? html` <a class="small" href="${boardHref({ assignee: '', department: '', q: '', parent: taskRef(t.id) })}">first ${d.children.length} here; all on the board →</a>` : ''}</h2>
         ${d.children.length ? html`<div class="task-list">${d.children.map((c) => html`<div class="child"><span class="pill status-${c.status}">${label(c.status)}</span> ${taskCard(c, org)}</div>`)}</div>` : html`<p class="muted">None.</p>`}
         <h2>Comments (${comments.length})</h2>
         ${comments.length ? html`<ul class="comments">${comments.map((e) => html`<li><a href="${personHref(e.actor)}">${nameOf(e.actor)}</a>

@@ -165,6 +165,17 @@ describe('dashboard tasks board', () => {
     expect(page).toMatch(/<ul class="history">[\s\S]*created it[\s\S]*assigned → in_progress — started/);
     const child = await text(`/tasks/T-${one.id}`);
     expect(child).toContain(`href="/dashboard/tasks/T-${epic.id}">T-${epic.id} Platform migration</a>`);
+    // A large epic: its page shows the first 50 children and links to the board filtered by parent.
+    for (let i = 0; i < 60; i++) service.create({ id: manager.matrixId }, { title: `More work ${i}`, parent: epic.id });
+    const big = await text(`/tasks/T-${epic.id}`);
+    expect(cards(big)).toHaveLength(50);
+    expect(big).toContain(`Children (62) <a class="small" href="/dashboard/tasks?parent=T-${epic.id}">first 50 here; all on the board →</a>`);
+    const children = await text(`/tasks?parent=T-${epic.id}`);
+    expect(column(children, 'inbox')).toContain('40 more');
+    expect(cards(column(children, 'assigned'))).toEqual([`T-${one.id}`, `T-${one.id + 1}`]);
+    expect(column(children, 'inbox')).toContain(`href="/dashboard/tasks?parent=T-${epic.id}&amp;status=inbox"`);
+    expect((await get('/tasks?parent=banana')).status).toBe(200);
+    expect(await text('/tasks?parent=banana')).toContain('the parent is a task id like T-3');
     expect((await get('/tasks/T-999')).status).toBe(404);
     expect((await get('/tasks/nonsense')).status).toBe(404);
   });
@@ -195,6 +206,8 @@ describe('dashboard tasks board', () => {
     const one = await (await get(`/api/tasks/T-${epic.id}`)).json() as { ref: string; children: unknown[]; history: Array<{ action: string }> };
     expect(one.ref).toBe(`T-${epic.id}`);
     expect(one.children).toHaveLength(30);
+    expect(one).toMatchObject({ childCount: 30 });
+    expect((await get(`/api/tasks?parent=T-${epic.id}&limit=5`)).headers.get('x-total-count')).toBe('30');
     expect(one.history[0]!.action).toBe('created');
     expect((await get(`/api/tasks/${epic.id}`)).status).toBe(200);
     expect((await get('/api/tasks/T-404')).status).toBe(404);
