@@ -58,7 +58,7 @@ interface BotDirectChatsOptions {
    * The task notifier's direct chat of the bot with a person (tasks' task_dm_rooms). A person answering in the one
    * the notifier made is answered; the one a person opens becomes where their notices go.
    */
-  taskRooms?: { get(humanId: string): string | undefined; set(humanId: string, roomId: string): void };
+  taskRooms?: { get(humanId: string): string | undefined; set(humanId: string, roomId: string): void; forget?(humanId: string, roomId: string): void };
 }
 
 /**
@@ -149,11 +149,13 @@ export class BotDirectChats {
     }
   }
 
-  /** A human of the org's invite to a room of the two of them is accepted; any other invite is declined. */
+  /** A human of the org's invite to a room of the two of them is accepted; an agent's is the fleet's own; any other is declined. */
   private async onInvite(event: RoomEvent): Promise<void> {
     const { matrix, log } = this.o;
     const roomId = event.room_id;
     try {
+      // Agents invite the bot only to the fleet's own rooms (an agent's heartbeat room), which the router joins itself.
+      if (this.o.org.isAgent(event.sender)) return;
       if (!this.isHuman(event.sender)) {
         await matrix.leave(roomId);
         log.info({ roomId, inviter: event.sender }, 'declined an invite from someone not a human of the org');
@@ -213,7 +215,10 @@ export class BotDirectChats {
   }
 
   private forget(roomId: string): void {
+    const human = this.humanOf(roomId);
     this.stmts.close.run(roomId);
+    // Task notices must not keep going to a room the bot is no longer in.
+    if (human !== undefined) this.o.taskRooms?.forget?.(human, roomId);
   }
 
   private leave(event: RoomEvent, why: string, notice?: string): void {

@@ -262,7 +262,8 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const botId = `@${opts.registration.senderLocalpart}:${org.domain}`;
   const pairOf = (human: string) => [botId, human].sort() as [string, string];
   const botChats = new BotDirectChats({ botId, org, ctx: adminCtx, db, matrix: botMatrix(bridge), log: log.child({ component: 'bot-dm' }),
-    taskRooms: { get: (human) => tasks.service.store.dmRoom(...pairOf(human)), set: (human, roomId) => tasks.service.store.saveDmRoom(...pairOf(human), roomId) } });
+    taskRooms: { get: (human) => tasks.service.store.dmRoom(...pairOf(human)), set: (human, roomId) => tasks.service.store.saveDmRoom(...pairOf(human), roomId),
+      forget: (human, roomId) => tasks.service.store.forgetDmRoom(...pairOf(human), roomId) } });
 
   /** Shards read the org when they start: after a reload they are restarted one by one (claims keep it safe). */
   function reloader(source: NonNullable<RouterOptions['reload']>): OrgReloader {

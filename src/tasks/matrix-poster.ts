@@ -68,9 +68,17 @@ export function matrixTaskPoster(o: { bridge: Bridge; agents: AgentMatrix; provi
           return await client.createRoom({ preset: 'trusted_private_chat', is_direct: true, invite: [other], room_alias_name: aliasName });
         } catch (err) {
           if (errcodeOf(err) !== 'M_ROOM_IN_USE') throw err;
-          const existing = await client.resolveRoom(`#${aliasName}:${o.org.domain}`);
-          await client.joinRoom(existing);
-          return existing;
+          const alias = `#${aliasName}:${o.org.domain}`;
+          const existing = await client.resolveRoom(alias);
+          try {
+            await client.joinRoom(existing);
+            return existing;
+          } catch (joinErr) {
+            // The pair's old room was left for good (a human left the bot's DM, the bot followed): a new room takes the alias.
+            if (errcodeOf(joinErr) !== 'M_FORBIDDEN') throw joinErr;
+            await client.deleteRoomAlias(alias);
+            return await client.createRoom({ preset: 'trusted_private_chat', is_direct: true, invite: [other], room_alias_name: aliasName });
+          }
         }
       });
       o.store.saveDmRoom(a, b, roomId);

@@ -122,6 +122,7 @@ export class TaskStore {
       assignmentMessage: db.prepare('UPDATE tasks SET assigned_room = ?, assigned_event = ?, assigned_by = ? WHERE id = ?'),
       dmRoom: db.prepare<[string, string], { room_id: string }>('SELECT room_id FROM task_dm_rooms WHERE a = ? AND b = ?'),
       saveDm: db.prepare('INSERT OR REPLACE INTO task_dm_rooms (a, b, room_id) VALUES (?, ?, ?)'),
+      forgetDm: db.prepare('DELETE FROM task_dm_rooms WHERE a = ? AND b = ? AND room_id = ?'),
     };
   }
 
@@ -224,6 +225,11 @@ export class TaskStore {
 
   saveDmRoom(a: string, b: string, roomId: string): void {
     this.s.saveDm.run(a, b, roomId);
+  }
+
+  /** The pair's direct chat was left: the next notice makes a new one (only this room is forgotten, not a newer one). */
+  forgetDmRoom(a: string, b: string, roomId: string): void {
+    this.s.forgetDm.run(a, b, roomId);
   }
 
   /** Runs `fn` in one transaction: a change, its history and the notices it owes commit together. */

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEARTBEAT_MARKER } from '../../src/heartbeat/index.ts';
-import { AppserviceClient } from '../../src/provision/client.ts';
 import { CEO, startTestFleet, testOrg, type TestFleet, type TestFleetOptions } from '../helpers/fleet.ts';
 import { testHomeserver } from '../helpers/homeserver.ts';
 import { Human, type SeenMessage } from '../helpers/human.ts';
+import { openAdminRoom, type TestAdminRoom } from '../helpers/admin-room.ts';
 import { repliesTo, sleep, turnStarts, until } from '../helpers/wait.ts';
 
 /**
@@ -14,43 +14,25 @@ import { repliesTo, sleep, turnStarts, until } from '../helpers/wait.ts';
 describe('budgets and heartbeat', () => {
   let fleet: TestFleet;
   let ceo: Human;
-  let adminRoom: string;
+  let admin: TestAdminRoom;
   const serverName = testHomeserver().serverName;
-  const asBot = () => new AppserviceClient({ homeserverUrl: testHomeserver().url, asToken: testHomeserver().registration.asToken });
-  const botId = () => `@${testHomeserver().registration.senderLocalpart}:${serverName}`;
-  // The shared homeserver's #fleet-admin belongs to whichever suite made it last: ours replaces it, and goes after.
-  const dropAdminAlias = () => asBot().request('DELETE', `/_matrix/client/v3/directory/room/${encodeURIComponent(`#fleet-admin:${serverName}`)}`,
-    { asUser: botId() }).catch(() => undefined);
   let heartbeatAgent: string;
 
-  async function command(text: string): Promise<SeenMessage> {
-    const eventId = await ceo.say(adminRoom, text);
-    const [answer] = await ceo.waitFor((m) => m.roomId === adminRoom && m.content.msgtype === 'm.notice' && repliesTo(eventId)(m));
-    return answer!;
-  }
+  const command = (text: string): Promise<SeenMessage> => admin.command(text);
 
   beforeAll(async () => {
-    await dropAdminAlias();
     heartbeatAgent = testOrg(serverName).byLevel('Manager')[3]!.matrixId;
     // One agent opted in to the heartbeat, every other agent off (the default).
     const router: TestFleetOptions['router'] = { heartbeat: { intervalMinutes: 10, jitterMinutes: 0, levels: {}, agents: { [heartbeatAgent]: { enabled: true } }, timeZone: 'UTC' } };
     fleet = await startTestFleet({ runtime: 'simple', router });
     await fleet.hs.registerUser(CEO.localpart, CEO.password);
     ceo = await Human.login(fleet.hs.url, CEO.localpart, CEO.password);
-    ({ room_id: adminRoom } = await asBot().request<{ room_id: string }>('POST', '/_matrix/client/v3/createRoom', {
-      asUser: botId(), body: { name: 'Fleet admin', preset: 'public_chat', room_alias_name: 'fleet-admin',
-        power_level_content_override: { users: { [botId()]: 100, [ceo.userId]: 100 } } },
-    }));
-    await ceo.client.joinRoom(adminRoom);
-    for (let i = 0; i < 50; i++) {
-      const id = await ceo.say(adminRoom, 'help');
-      if (await ceo.waitFor((m) => repliesTo(id)(m), 1000).then(() => true, () => false)) break;
-    }
+    admin = await openAdminRoom(ceo);
   }, 180_000);
 
   afterAll(async () => {
     ceo?.stop();
-    await dropAdminAlias();
+    await admin?.close();
     await fleet?.close();
   });
 
@@ -63,7 +45,7 @@ describe('budgets and heartbeat', () => {
     const first = await ceo.say(room, 'budget probe one');
     await ceo.waitFor((m) => m.sender === agent.matrixId && repliesTo(first)(m), 30_000);
     await until('the turn reached the ledger', () => fleet.router.budgets.overBudget(agent.matrixId) !== undefined, 20_000);
-    const [alert] = await ceo.waitFor((m) => m.roomId === adminRoom && m.body.startsWith('Budget used up') && m.body.includes(agent.name), 20_000);
+    const [alert] = await ceo.waitFor((m) => m.roomId === admin.roomId && m.body.startsWith('Budget used up') && m.body.includes(agent.name), 20_000);
     expect(alert!.body).toContain(`budget set ${agent.matrixId}`);
 
     const second = await ceo.say(room, 'budget probe two');

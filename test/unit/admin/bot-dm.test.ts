@@ -46,7 +46,8 @@ function setup(o: { members?: Record<string, string[]>; notifierRooms?: Record<s
     leave: async (roomId) => { left.push(roomId); },
     members: async (roomId) => o.members?.[roomId] ?? [],
   };
-  const make = () => new BotDirectChats({ botId: BOT, org, ctx, db, matrix, log: logger, taskRooms: { get: (h) => taskRooms.get(h), set: (h, r) => { taskRooms.set(h, r); } } });
+  const make = () => new BotDirectChats({ botId: BOT, org, ctx, db, matrix, log: logger, taskRooms: { get: (h) => taskRooms.get(h), set: (h, r) => { taskRooms.set(h, r); },
+    forget: (h, r) => { if (taskRooms.get(h) === r) taskRooms.delete(h); } } });
   const chats = make();
   const notices = (roomId?: string) => sent.filter((s) => s.type === 'm.room.message' && (!roomId || s.roomId === roomId)).map((s) => String(s.content.body));
   const reactions = () => sent.filter((s) => s.type === 'm.reaction').map((s) => (s.content['m.relates_to'] as { key: string }).key);
@@ -110,7 +111,7 @@ describe('direct chats with the bot', () => {
     expect(t.ctx.audit.recent(10).map((e) => [e.command.split(' ')[0], e.outcome])).toEqual([['help', 'ok'], ['who', 'ok'], ['status', 'refused'], ['pause', 'refused']]);
   });
 
-  it('declines invites from strangers and agents, and leaves a room with more than the bot and its inviter', async () => {
+  it('declines invites from strangers, leaves an agent\'s (the fleet\'s own heartbeat room) to the router, and leaves a room with more than the bot and its inviter', async () => {
     const group = '!group:x';
     const t = setup({ members: { [group]: [BOT, human, colleague] } });
     t.chats.handle(invite('!s:x', STRANGER));
@@ -118,7 +119,7 @@ describe('direct chats with the bot', () => {
     t.chats.handle(invite(group, human));
     await t.chats.idle();
     expect(t.joined).toEqual([group]); // joined only to count who is there
-    expect(t.left).toEqual(['!s:x', '!a:x', group]);
+    expect(t.left).toEqual(['!s:x', group]); // an agent's room is the router's: neither joined nor left here
     expect(t.notices(group)[0]).toContain('direct chat of you and me only');
     expect(t.chats.humanOf(group)).toBeUndefined();
     expect(t.chats.handle(say(group, human, 'tasks'))).toBe(false); // a 3-member room is not a DM: routed as usual
@@ -140,6 +141,7 @@ describe('direct chats with the bot', () => {
     expect(t.chats.handle(member(dm, colleague, 'join'))).toBe(false);
     await t.chats.idle();
     expect(t.left).toEqual([dm]);
+    expect(t.taskRooms.has(human)).toBe(false); // task notices no longer go to a room the bot left
     expect(t.notices(dm)[1]).toContain('no longer a direct chat');
     expect(t.chats.handle(say(dm, human, 'tasks'))).toBe(false);
   });

@@ -58,4 +58,13 @@ describe('TaskNotifier', () => {
     expect(store.unsentNotifications()).toEqual([]);
     await notifier.close();
   });
+
+  it('forgets a direct chat that was left, only that one: a newer room of the pair stays', () => {
+    const store = new TaskStore(openDatabase(':memory:', []));
+    store.saveDmRoom(BOT, ceo.matrixId, '!old:x');
+    store.forgetDmRoom(BOT, ceo.matrixId, '!other:x');
+    expect(store.dmRoom(BOT, ceo.matrixId)).toBe('!old:x');
+    store.forgetDmRoom(BOT, ceo.matrixId, '!old:x');
+    expect(store.dmRoom(BOT, ceo.matrixId)).toBeUndefined();
+  });
 });
