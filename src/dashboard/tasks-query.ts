@@ -1,12 +1,10 @@
 import type { OrgDirectory } from '../org/directory.ts';
 import { parseTaskRef, TASK_STATUSES, type Task, type TaskStatus } from '../tasks/model.ts';
-import type { TaskStore } from '../tasks/store.ts';
+import type { TaskFilter, TaskStore } from '../tasks/store.ts';
 
 /**
- * The board's reads of the tasks store: counts per status and windows (limit + offset) of one filter. The store's own
- * list() has neither a count nor an offset, and a board over thousands of tasks needs both to say "N more" and to
- * page; so this asks the same SQLite for ids and counts, and takes each task from store.get() (no second mapping of
- * rows). Text matching is the store's: every word in the title or description, case-insensitive, at most 8 words.
+ * The board's filters (query strings → the store's filter) and its reads: counts per status, to say "N more", and
+ * windows (limit + offset) of one filter, to page a board over thousands of tasks.
  */
 
 export interface BoardFilter {
@@ -59,36 +57,21 @@ export function parseBoardFilter(org: OrgDirectory, me: string, p: FilterParams)
   return problems.length ? { ok: false, problem: problems.join('; '), filter } : { ok: true, filter };
 }
 
-function where(org: OrgDirectory, f: BoardFilter): { sql: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  if (f.assignee === null) clauses.push('assignee IS NULL');
-  else if (f.assignee !== undefined) { clauses.push('assignee = ?'); params.push(f.assignee); }
-  if (f.department !== undefined) {
-    // One JSON parameter, not one per person: a department of thousands stays one statement.
-    clauses.push('assignee IN (SELECT value FROM json_each(?))');
-    params.push(JSON.stringify(org.department(f.department).map((p) => p.matrixId)));
-  }
-  if (f.parent !== undefined) { clauses.push('parent_id = ?'); params.push(f.parent); }
-  if (f.statuses?.length) {
-    clauses.push(`status IN (${f.statuses.map(() => '?').join(', ')})`);
-    params.push(...f.statuses);
-  }
-  for (const word of (f.text ?? '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, 8)) {
-    clauses.push('(instr(lower(title), ?) > 0 OR instr(lower(description), ?) > 0)');
-    params.push(word, word);
-  }
-  return { sql: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params };
+/** The store's filter for a board filter (a department is its people). */
+function storeFilter(org: OrgDirectory, f: BoardFilter): TaskFilter {
+  return {
+    ...(f.assignee === null ? { unassigned: true } : {}),
+    ...(f.assignee ? { assignees: [f.assignee] } : {}),
+    ...(f.department !== undefined ? { assignees: org.department(f.department).filter((p) => !f.assignee || p.matrixId === f.assignee).map((p) => p.matrixId) } : {}),
+    ...(f.parent !== undefined ? { parentId: f.parent } : {}),
+    ...(f.statuses?.length ? { statuses: f.statuses } : {}),
+    ...(f.text ? { text: f.text } : {}),
+  };
 }
 
 /** How many tasks match, per status (every status present, 0 when none). */
-export function countByStatus(store: TaskStore, org: OrgDirectory, f: BoardFilter): Record<TaskStatus, number> {
-  const { sql, params } = where(org, f);
-  const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-  const rows = store.db.prepare(`SELECT status, COUNT(*) AS n FROM tasks${sql} GROUP BY status`).all(...params) as Array<{ status: TaskStatus; n: number }>;
-  for (const r of rows) counts[r.status] = r.n;
-  return counts;
-}
+export const countByStatus = (store: TaskStore, org: OrgDirectory, f: BoardFilter): Record<TaskStatus, number> =>
+  store.countByStatus(storeFilter(org, f));
 
 export const countTasks = (store: TaskStore, org: OrgDirectory, f: BoardFilter): number =>
   Object.values(countByStatus(store, org, f)).reduce((a, b) => a + b, 0);
@@ -97,11 +80,5 @@ export const countTasks = (store: TaskStore, org: OrgDirectory, f: BoardFilter):
  * Tasks `offset`…`offset + limit` of the filter: open ones by priority then age (the store's order), done ones newest
  * first (on a board the last finished matter, not the first).
  */
-export function tasksWindow(store: TaskStore, org: OrgDirectory, f: BoardFilter, limit: number, offset = 0): Task[] {
-  const { sql, params } = where(org, f);
-  const ids = store.db.prepare(`SELECT id FROM tasks${sql}
-    ORDER BY status = 'done', CASE WHEN status = 'done' THEN -updated_at ELSE 0 END,
-      CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, id
-    LIMIT ? OFFSET ?`).all(...params, limit, offset) as Array<{ id: number }>;
-  return ids.map((r) => store.get(r.id)).filter((t): t is Task => t !== undefined);
-}
+export const tasksWindow = (store: TaskStore, org: OrgDirectory, f: BoardFilter, limit: number, offset = 0): Task[] =>
+  store.list({ ...storeFilter(org, f), limit, offset, doneNewestFirst: true });

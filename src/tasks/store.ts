@@ -1,5 +1,5 @@
 import type { Db } from '../store/sqlite.ts';
-import type { Task, TaskEvent, TaskKind, TaskPriority, TaskStatus } from './model.ts';
+import { TASK_STATUSES, type Task, type TaskEvent, type TaskKind, type TaskPriority, type TaskStatus } from './model.ts';
 
 /**
  * The tasks, in the router's SQLite (the one writer of the fleet). Tables are created here, not in the router's
@@ -74,13 +74,19 @@ export interface NewTask {
 }
 
 export interface TaskFilter {
+  /** Any of these people (one JSON parameter, so a department of thousands is still one statement). */
   assignees?: readonly string[];
+  /** Only tasks nobody has (the inbox). */
+  unassigned?: boolean;
   creator?: string;
   statuses?: readonly TaskStatus[];
   parentId?: number;
   /** Words that must all appear in the title or description (case-insensitive). */
   text?: string;
   limit?: number;
+  offset?: number;
+  /** Done tasks newest first (a board), instead of in id order after the open ones. */
+  doneNewestFirst?: boolean;
 }
 
 /** The fields a change may set; the version it was read at must still be current. */
@@ -156,26 +162,23 @@ export class TaskStore {
   }
 
   list(f: TaskFilter): Task[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (f.assignees) {
-      if (f.assignees.length === 0) return [];
-      where.push(`assignee IN (${f.assignees.map(() => '?').join(', ')})`);
-      params.push(...f.assignees);
-    }
-    if (f.creator) { where.push('creator = ?'); params.push(f.creator); }
-    if (f.statuses?.length) {
-      where.push(`status IN (${f.statuses.map(() => '?').join(', ')})`);
-      params.push(...f.statuses);
-    }
-    if (f.parentId !== undefined) { where.push('parent_id = ?'); params.push(f.parentId); }
-    for (const word of (f.text ?? '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, 8)) {
-      where.push(`(instr(lower(title), ?) > 0 OR instr(lower(description), ?) > 0)`);
-      params.push(word, word);
-    }
-    const sql = `SELECT * FROM tasks${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY status = 'done', CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, id LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, Math.min(f.limit ?? 50, 500)) as TaskRow[]).map(toTask);
+    const { sql, params } = whereOf(f);
+    if (sql === undefined) return [];
+    const doneOrder = f.doneNewestFirst ? "CASE WHEN status = 'done' THEN -updated_at ELSE 0 END, " : '';
+    const rows = this.db.prepare(`SELECT * FROM tasks${sql}
+      ORDER BY status = 'done', ${doneOrder}CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, id
+      LIMIT ? OFFSET ?`).all(...params, Math.min(f.limit ?? 50, 500), f.offset ?? 0) as TaskRow[];
+    return rows.map(toTask);
+  }
+
+  /** How many tasks match, per status (every status present, 0 when none). */
+  countByStatus(f: Omit<TaskFilter, 'limit' | 'offset'>): Record<TaskStatus, number> {
+    const counts = Object.fromEntries(TASK_STATUSES.map((st) => [st, 0])) as Record<TaskStatus, number>;
+    const { sql, params } = whereOf(f);
+    if (sql === undefined) return counts;
+    const rows = this.db.prepare(`SELECT status, COUNT(*) AS n FROM tasks${sql} GROUP BY status`).all(...params) as Array<{ status: TaskStatus; n: number }>;
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
   }
 
   children(id: number): Task[] {
@@ -236,4 +239,27 @@ export class TaskStore {
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
+}
+
+/** The WHERE clause of a filter; sql undefined when nothing can match (an empty list of assignees). */
+function whereOf(f: TaskFilter): { sql: string | undefined; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (f.assignees) {
+    if (f.assignees.length === 0) return { sql: undefined, params };
+    where.push('assignee IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(f.assignees));
+  }
+  if (f.unassigned) where.push('assignee IS NULL');
+  if (f.creator) { where.push('creator = ?'); params.push(f.creator); }
+  if (f.statuses?.length) {
+    where.push(`status IN (${f.statuses.map(() => '?').join(', ')})`);
+    params.push(...f.statuses);
+  }
+  if (f.parentId !== undefined) { where.push('parent_id = ?'); params.push(f.parentId); }
+  for (const word of (f.text ?? '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, 8)) {
+    where.push('(instr(lower(title), ?) > 0 OR instr(lower(description), ?) > 0)');
+    params.push(word, word);
+  }
+  return { sql: where.length ? ` WHERE ${where.join(' AND ')}` : '', params };
 }
