@@ -159,6 +159,7 @@ describe('command center in a real browser', () => {
     await Promise.all([page.waitForNavigation(), page.click('details.create-task button[type=submit]')]);
     expect(new URL(page.url()).pathname).toMatch(/^\/dashboard\/tasks\/T-\d+$/);
     expect(await page.$eval('main h1', (el) => el.textContent)).toContain('Check the tasks board');
+    if (shots) seedBoard(); // a board worth a picture: a card in every column
     await page.goto(`${web.url}/dashboard/tasks`);
     expect(await page.$eval('.column[data-status="inbox"]', (el) => el.textContent)).toContain('Check the tasks board');
     await shot(page, 'dashboard-tasks');
@@ -169,6 +170,24 @@ describe('command center in a real browser', () => {
     expect(after).toBe(401);
     await page.close();
   });
+
+  /** Tasks of the CEO's in each status, for the screenshot (the test itself needs only the one it creates). */
+  function seedBoard(): void {
+    const tasks = fleet.router.tasks;
+    const ceo = { id: `@${CEO.localpart}:${fleet.org.domain}` };
+    const [vp, director, manager, engineer] = (['VP', 'Director', 'Manager', 'IC'] as const).map((l) => fleet.org.byLevel(l)[0]!.matrixId);
+    const epic = tasks.create(ceo, { title: 'Launch self-service onboarding', kind: 'epic', assignee: vp!, priority: 'high', due: '2027-01-29' });
+    const started = tasks.create(ceo, { title: 'Sign-up screens', kind: 'story', parent: epic.id, assignee: director! });
+    tasks.setStatus(ceo, started.id, 'in_progress');
+    const review = tasks.create(ceo, { title: 'Welcome e-mail copy', parent: epic.id, assignee: manager!, due: '2026-12-18' });
+    tasks.setStatus(ceo, review.id, 'in_progress');
+    tasks.setStatus(ceo, review.id, 'review');
+    const blocked = tasks.create(ceo, { title: 'SSO for contractors', parent: epic.id, assignee: engineer!, priority: 'urgent' });
+    tasks.setStatus(ceo, blocked.id, 'blocked', { reason: 'waiting for the identity provider contract' });
+    const done = tasks.create(ceo, { title: 'Pick the analytics vendor', assignee: manager! });
+    tasks.setStatus(ceo, done.id, 'in_progress');
+    tasks.setStatus(ceo, done.id, 'done', { note: 'Chose the self-hosted option' });
+  }
 
   async function dashboardLogin(page: Page, user: string, password: string): Promise<void> {
     await page.goto(`${web.url}/dashboard/login`);
