@@ -137,7 +137,8 @@ export function dashboardApp(opts: DashboardOptions) {
     if (!person) return c.html(errorPage({ user: c.get('session').user, title: 'Not found', message: 'No one by that id works here.' }), 404);
     const [agents, turns] = await Promise.all([view.agents(), view.activity({ limit: 500 })]);
     const agent = agents.find((a) => a.agentId === person.matrixId);
-    return render(c, person.name, 'org', personBody({ org, person, ...(agent ? { agent } : {}), turns: turns.filter((t) => t.agentId === person.matrixId), now: now() }));
+    return render(c, person.name, 'org', personBody({ org, person, ...(agent ? { agent } : {}), turns: turns.filter((t) => t.agentId === person.matrixId), now: now(),
+      ...(opts.tasks ? { openTasks: opts.tasks.openTasksOf(person.matrixId) } : {}) }));
   });
   app.get('/agents', async (c) => {
     const q = c.req.query('q')?.trim() ?? '';

@@ -3,11 +3,12 @@ import { Hono, type Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { componentLogger } from '../log.ts';
 import type { OrgDirectory } from '../org/directory.ts';
-import { parseTaskRef, taskRef, TASK_KINDS, TASK_PRIORITIES, type Task, type TaskKind, type TaskPriority, type TaskStatus } from '../tasks/model.ts';
-import { TaskError, type CreateInput, type TaskService } from '../tasks/service.ts';
+import { parseTaskRef, taskRef, TASK_KINDS, TASK_PRIORITIES, TASK_STATUSES, type Task, type TaskKind, type TaskPriority, type TaskStatus } from '../tasks/model.ts';
+import { TaskError, type Actor, type CreateInput, type TaskService } from '../tasks/service.ts';
 import type { DashboardSession } from './auth.ts';
 import { countByStatus, countTasks, parseBoardFilter, tasksWindow, type FilterParams } from './tasks-query.ts';
 import { errorPage, page, type Html } from './views/layout.ts';
+import { TASK_ACTIONS, type ActionRefusal, type TaskAction } from './views/task-forms.ts';
 import { BOARD_COLUMNS, taskDetailBody, taskHref, tasksBoardBody, tasksColumnBody, type BoardParams, type CreateFormValues } from './views/tasks.ts';
 
 const log = componentLogger('dashboard');
@@ -101,38 +102,77 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
     }), form.error ? 400 : 200);
   };
 
-  app.get('/tasks', (c) => board(c));
-  app.get('/tasks/:ref', (c) => {
-    const id = parseTaskRef(c.req.param('ref'));
-    const found = id === undefined ? undefined : store.get(id);
-    if (!found) return c.html(errorPage({ user: c.get('session').user, title: 'Not found', message: `There is no task ${c.req.param('ref')}.`, tasks: true }), 404);
-    const { task } = service.get(found.id);
+  const detail = (c: Context<Env>, id: number, refused?: ActionRefusal) => {
+    const { task } = service.get(id);
     const parent = task.parentId !== null ? store.get(task.parentId) : undefined;
     const { children, childCount } = childrenOf(task.id, DETAIL_CHILDREN);
     return render(c, `${taskRef(task.id)} ${task.title}`, taskDetailBody({
       org, task, children, childCount, history: store.history(task.id, 500), ...(parent ? { parent } : {}), created: c.req.query('created') === '1',
-    }));
-  });
+      csrf: csrf.for(c.get('session').id), ...(refused ? { refused } : {}),
+    }), refused ? 400 : 200);
+  };
+  const taskOf = (c: Context<Env>) => {
+    const id = parseTaskRef(c.req.param('ref') ?? '');
+    return id === undefined ? undefined : store.get(id);
+  };
+  const notFound = (c: Context<Env>) =>
+    c.html(errorPage({ user: c.get('session').user, title: 'Not found', message: `There is no task ${c.req.param('ref')}.`, tasks: true }), 404);
 
-  // Creating is the browser form's: the session cookie (not a bearer token), the session's CSRF token, and a
-  // request the browser did not mark as cross-site.
-  app.post('/tasks', async (c) => {
+  /**
+   * A form post the dashboard's own page made: the session cookie (not a bearer token), the session's CSRF token, and
+   * a request the browser did not mark as cross-site. Gives the form's trimmed text fields, or the 403 to answer.
+   */
+  const ownForm = async (c: Context<Env>): Promise<{ fields: Record<string, string> } | { refusal: Response | Promise<Response> }> => {
     const session = c.get('session');
     const form = await c.req.parseBody();
     const fromCookie = getCookie(c, opts.sessionCookie) === session.id;
     const crossSite = c.req.header('sec-fetch-site') === 'cross-site';
     if (!fromCookie || crossSite || !csrf.valid(session.id, form.csrf)) {
-      log.warn({ userId: session.user.userId, fromCookie, crossSite }, 'task form refused: not the dashboard\'s own form');
-      return c.html(errorPage({ user: session.user, title: 'Refused', message: 'This form only works from the dashboard\'s own tasks page. Reload the page and try again.', tasks: true }), 403);
+      log.warn({ userId: session.user.userId, path: c.req.path, fromCookie, crossSite }, 'task form refused: not the dashboard\'s own form');
+      return { refusal: c.html(errorPage({ user: session.user, title: 'Refused', message: 'This form only works from the dashboard\'s own tasks pages. Reload the page and try again.', tasks: true }), 403) };
     }
-    const text = (k: string) => (typeof form[k] === 'string' ? (form[k] as string).trim() : '');
-    const values: CreateFormValues = { title: text('title'), kind: text('kind'), assignee: text('assignee'), priority: text('priority'), due: text('due'), description: text('description'), parent: text('parent') };
+    const fields: Record<string, string> = {};
+    for (const [k, v] of Object.entries(form)) if (k !== 'csrf' && typeof v === 'string') fields[k] = v.trim();
+    return { fields };
+  };
+
+  app.get('/tasks', (c) => board(c));
+  app.get('/tasks/:ref', (c) => {
+    const found = taskOf(c);
+    return found ? detail(c, found.id) : notFound(c);
+  });
+
+  app.post('/tasks', async (c) => {
+    const me = c.get('session').user.userId;
+    const form = await ownForm(c);
+    if ('refusal' in form) return form.refusal;
+    const f = form.fields;
+    const values: CreateFormValues = { title: f.title ?? '', kind: f.kind ?? '', assignee: f.assignee ?? '', priority: f.priority ?? '', due: f.due ?? '', description: f.description ?? '', parent: f.parent ?? '' };
     try {
-      const task = service.create({ id: session.user.userId }, createInput(values, session.user.userId));
-      log.info({ userId: session.user.userId, task: task.id }, 'task created from the dashboard');
+      const task = service.create({ id: me }, createInput(values, me));
+      log.info({ userId: me, task: task.id }, 'task created from the dashboard');
       return c.redirect(`${taskHref(task.id)}?created=1`, 303);
     } catch (err) {
       if (err instanceof TaskError) return board(c, { values, error: err.message });
+      throw err;
+    }
+  });
+
+  // Status, assignment and comments from the task's page, as the signed-in human, under the service's rules (the
+  // same as in chat); the notifier tells people as it does for chat. A refusal shows in its form, input kept.
+  app.post('/tasks/:ref/:action', async (c) => {
+    const action = c.req.param('action') as TaskAction;
+    const found = taskOf(c);
+    if (!found || !(TASK_ACTIONS as readonly string[]).includes(action)) return notFound(c);
+    const form = await ownForm(c);
+    if ('refusal' in form) return form.refusal;
+    const me = c.get('session').user.userId;
+    try {
+      applyAction(service, { id: me }, found.id, action, form.fields);
+      log.info({ userId: me, task: found.id, action }, 'task changed from the dashboard');
+      return c.redirect(taskHref(found.id), 303);
+    } catch (err) {
+      if (err instanceof TaskError) return detail(c, found.id, { action, values: form.fields, error: err.message });
       throw err;
     }
   });
@@ -153,6 +193,22 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
     return c.json({ ...taskJson(task, nameOf), childCount, children: children.map((t) => taskJson(t, nameOf)), history: store.history(id, 500) });
   });
   return app;
+}
+
+/** One change from a task page's form through the service; the forms' words ("me", "nobody") as the chat command takes them. */
+function applyAction(service: TaskService, actor: Actor, id: number, action: TaskAction, f: Record<string, string>): void {
+  if (action === 'status') {
+    const to = f.status ?? '';
+    if (!(TASK_STATUSES as readonly string[]).includes(to)) throw new TaskError(`the status is one of ${TASK_STATUSES.join(', ')}`);
+    const note = f.note ?? '';
+    service.setStatus(actor, id, to as TaskStatus, to === 'blocked' ? { reason: note } : note ? { note } : {});
+  } else if (action === 'assign') {
+    const who = f.assignee ?? '';
+    if (!who) throw new TaskError('assign to whom? A name, a localpart, me, or nobody (back to the inbox)');
+    service.assign(actor, id, /^(nobody|none|inbox)$/i.test(who) ? null : /^(me|myself)$/i.test(who) ? actor.id : who);
+  } else {
+    service.comment(actor, id, f.text ?? '');
+  }
 }
 
 /** The form's fields as TaskService input; kinds and priorities are checked here, the rest by the service. */

@@ -4,6 +4,7 @@ import { LEVELS, type Person } from '../../org/types.ts';
 import type { AgentView, ShardView, TurnRecord } from '../../router/fleet-view.ts';
 import { ago, count, usd } from './format.ts';
 import type { Html } from './layout.ts';
+import { boardHref } from './tasks.ts';
 import { agentState, chatHref, lastTurn, personHref, personLink, stat, turnTable } from './parts.ts';
 
 /** The bodies of the dashboard's pages: data in, escaped HTML out. */
@@ -102,7 +103,9 @@ function teamsTable(org: OrgDirectory, department: string, teams: ReadonlyArray<
     </table>`;
 }
 
-export function personBody(d: { org: OrgDirectory; person: Person; agent?: AgentView; turns: TurnRecord[]; now: number }): Html {
+export function personBody(d: { org: OrgDirectory; person: Person; agent?: AgentView; turns: TurnRecord[]; now: number;
+  /** Their open tasks, when the dashboard has the tasks board (then a link to their tasks on it). */
+  openTasks?: number }): Html {
   const { org, person: p, agent: a } = d;
   const chain = org.chain(p.matrixId).reverse();
   const reports = org.reports(p.matrixId);
@@ -118,6 +121,7 @@ export function personBody(d: { org: OrgDirectory; person: Person; agent?: Agent
           <dt>Team</dt><dd>${p.team ?? '—'}</dd>
           <dt>Level</dt><dd>${p.level}</dd>
           <dt>Manager</dt><dd>${personLink(org.manager(p.matrixId), '—')}</dd>
+          ${d.openTasks !== undefined ? html`<dt>Tasks</dt><dd><a href="${boardHref({ assignee: p.localpart, department: '', q: '', parent: '' })}">${count(d.openTasks)} open</a></dd>` : ''}
           ${a ? html`<dt>Shard</dt><dd>${a.shardId ?? '—'}</dd>
             <dt>Queue</dt><dd>${a.queued}</dd>
             <dt>Turns</dt><dd>${count(a.turns)}${a.lastTurnAt ? `, last ${ago(a.lastTurnAt, d.now)}` : ''}</dd>

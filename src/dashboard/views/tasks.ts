@@ -5,6 +5,7 @@ import { taskRef, TASK_KINDS, TASK_PRIORITIES, type Task, type TaskEvent, type T
 import { count } from './format.ts';
 import type { Html } from './layout.ts';
 import { personHref, personLink } from './parts.ts';
+import { taskActionForms, type ActionRefusal } from './task-forms.ts';
 
 /** The tasks board and one task's page: data in, escaped HTML out. */
 
@@ -108,7 +109,11 @@ export function tasksColumnBody(d: {
     <div class="task-list" data-status="${d.status}">${d.tasks.length ? d.tasks.map((t) => taskCard(t, d.org)) : html`<p class="muted">None.</p>`}</div>`;
 }
 
-export function taskDetailBody(d: { org: OrgDirectory; task: Task; parent?: Task; children: Task[]; childCount: number; history: TaskEvent[]; created?: boolean }): Html {
+export function taskDetailBody(d: {
+  org: OrgDirectory; task: Task; parent?: Task; children: Task[]; childCount: number; history: TaskEvent[]; created?: boolean;
+  /** The session's form token, and a change just refused (shown in its form with what was typed). */
+  csrf: string; refused?: ActionRefusal;
+}): Html {
   const { org, task: t } = d;
   const nameOf = (id: string) => org.get(id)?.name ?? id;
   const comments = d.history.filter((e) => e.action === 'comment');
@@ -130,6 +135,7 @@ export function taskDetailBody(d: { org: OrgDirectory; task: Task; parent?: Task
           <dt>Updated</dt><dd>${new Date(t.updatedAt).toISOString().slice(0, 16).replace('T', ' ')}</dd>
         </dl>
         ${t.description ? html`<p class="description">${t.description}</p>` : ''}
+        ${taskActionForms({ task: t, href: taskHref(t.id), csrf: d.csrf, ...(d.refused ? { refused: d.refused } : {}) })}
       </section>
       <section>
         <h2>Children (${count(d.childCount)})${d.childCount > d.children.length ? html` <a class="small" href="${boardHref({ assignee: '', department: '', q: '', parent: taskRef(t.id) })}">first ${d.children.length} here; all on the board →</a>` : ''}</h2>
