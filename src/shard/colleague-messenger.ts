@@ -9,10 +9,9 @@ import { withMatrixRetry } from '../matrix/retry.ts';
 import { txnId } from '../matrix/txn-id.ts';
 import type { Db } from '../store/sqlite.ts';
 import { conversationFields, HOP_KEY } from './conversation.ts';
-import { HumanMessageQuota } from './human-message-quota.ts';
-
-/** Default of agents.maxMessagesToHumanPerDay. */
-export const DEFAULT_MESSAGES_TO_HUMAN_PER_DAY = 20;
+import { DEFAULT_MESSAGES_TO_HUMAN_PER_DAY } from '../human-quota/protocol.ts';
+import type { Logger } from '../log.ts';
+import { HumanMessageQuota, type FleetHumanQuota } from './human-message-quota.ts';
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -31,12 +30,14 @@ export class ColleagueMessenger implements AgentServices {
   private readonly findDm;
   private readonly saveDm;
 
-  constructor(opts: { bridge: Bridge; matrix: AgentMatrix; provisioner: UserProvisioner; org: OrgDirectory; db: Db; maxMessagesToHumanPerDay?: number; now?: () => Date }) {
+  constructor(opts: { bridge: Bridge; matrix: AgentMatrix; provisioner: UserProvisioner; org: OrgDirectory; db: Db; maxMessagesToHumanPerDay?: number; now?: () => Date;
+    /** The router's fleet-wide count of messages to humans; without it this shard's count alone bounds them. */
+    fleetQuota?: { quota: FleetHumanQuota; log: Logger } }) {
     this.bridge = opts.bridge;
     this.matrix = opts.matrix;
     this.provisioner = opts.provisioner;
     this.org = opts.org;
-    this.humanQuota = new HumanMessageQuota(opts.db, opts.maxMessagesToHumanPerDay ?? DEFAULT_MESSAGES_TO_HUMAN_PER_DAY, opts.now);
+    this.humanQuota = new HumanMessageQuota(opts.db, opts.maxMessagesToHumanPerDay ?? DEFAULT_MESSAGES_TO_HUMAN_PER_DAY, opts.now, opts.fleetQuota);
     opts.db.exec('CREATE TABLE IF NOT EXISTS agent_dms (a TEXT NOT NULL, b TEXT NOT NULL, room_id TEXT NOT NULL, PRIMARY KEY (a, b))');
     this.findDm = opts.db.prepare<[string, string], { room_id: string }>('SELECT room_id FROM agent_dms WHERE a = ? AND b = ?');
     this.saveDm = opts.db.prepare('INSERT OR REPLACE INTO agent_dms (a, b, room_id) VALUES (?, ?, ?)');
@@ -69,7 +70,7 @@ export class ColleagueMessenger implements AgentServices {
     // Named by the turn and the message's place in it, not by its text: a re-run turn whose model words it
     // differently still posts once.
     const txn = txnId('mh', opts.turnEventId, from, to, String(opts.nth));
-    const refused = this.humanQuota.take(txn, to);
+    const refused = await this.humanQuota.take(txn, to);
     if (refused) return { refused };
     // The person who asked reads it where they asked; anyone else there too, unless the agent chose their DM.
     const inRoot = (to === conv.rootSender || !opts.direct) && conv.rootRoomId !== '' && (await this.bothIn(conv.rootRoomId, from, to));

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { AgentRuntime, AgentServices } from '../agents/runtime.ts';
 import { ColleagueMessenger } from './colleague-messenger.ts';
 import { TasksClient } from './tasks-client.ts';
+import { HumanQuotaClient } from './human-quota-client.ts';
 import { componentLogger } from '../log.ts';
 import { AgentMatrix } from '../matrix/agent-actions.ts';
 import { createBridge } from '../matrix/bridge.ts';
@@ -77,6 +78,8 @@ export async function startShard(opts: ShardOptions): Promise<RunningShard> {
   const tasks = new TasksClient({ routerUrl: opts.routerUrl, shardId: opts.shardId, token: opts.shardToken });
   const runtime = opts.runtime(Object.assign(new ColleagueMessenger({
     bridge, matrix, provisioner, org: opts.org, db: store.db,
+    // Messages to humans are counted fleet-wide by the router (router/human-quota-api.ts).
+    fleetQuota: { quota: new HumanQuotaClient({ routerUrl: opts.routerUrl, shardId: opts.shardId, token: opts.shardToken }), log },
     ...(opts.maxMessagesToHumanPerDay !== undefined ? { maxMessagesToHumanPerDay: opts.maxMessagesToHumanPerDay } : {}),
   }), { tasks: tasks.request.bind(tasks) }));
   const limits = new ShardLimits(opts.limits ? { limits: opts.limits } : {});
