@@ -25,6 +25,8 @@ export interface FleetAlarmsProps {
   cluster: ecs.ICluster;
   shardFamily: string;
   shardCount: number;
+  /** With autoscaling on, the router may run as few as this many shards: the count ShardsMissing expects. */
+  autoscaleMin?: number;
   routerService: ecs.FargateService;
   conduitService: ecs.FargateService;
   routerLogGroup: logs.ILogGroup;
@@ -51,14 +53,16 @@ export class FleetAlarms extends Construct {
 
     // Shard tasks are not an ECS service, so the per-family TaskCount is what counts them. The router replaces a
     // dead shard within about a minute; five minutes short means replacements are failing (e.g. no Spot capacity).
+    // An autoscaled count moves between min and max, so only fewer than min is a shard missing.
+    const expected = props.autoscaleMin ?? props.shardCount;
     this.alarm('ShardsMissing', {
       metric: insights('TaskCount', { ClusterName: clusterName, TaskDefinitionFamily: props.shardFamily }),
-      threshold: props.shardCount,
+      threshold: expected,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 5,
       // No running task means no datapoint at all: that is the worst case, not "no data".
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription: `fewer than ${props.shardCount} shard tasks running for 5 minutes: agents on the missing shards get no answers`,
+      alarmDescription: `fewer than ${expected} shard tasks running for 5 minutes: agents on the missing shards get no answers`,
     });
     for (const [name, service] of [['RouterDown', props.routerService], ['ConduitDown', props.conduitService]] as const) {
       this.alarm(name, {

@@ -74,6 +74,7 @@ export class FleetStack extends Stack {
     });
     this.alarms = new FleetAlarms(this, 'Alarms', {
       cluster: this.cluster, shardFamily: this.shards.taskDefinition.family, shardCount: p.shardCount,
+      ...(p.autoscale ? { autoscaleMin: p.autoscaleMin } : {}),
       routerService: this.router.service, conduitService: this.conduit.service, routerLogGroup: this.router.logGroup,
       email: p.alarmEmail,
     });

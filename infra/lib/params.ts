@@ -16,6 +16,13 @@ export const fleetParamsSchema = z.object({
   domain: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a Matrix server name such as anycompany.corp').default('anycompany.corp'),
   /** Shard tasks the router keeps running; each hosts many agents (~1001 agents / shardCount). */
   shardCount: int(1, 1000).default(2),
+  /**
+   * The router sets the shard count from load between autoscaleMin and autoscaleMax (config shards.autoscale,
+   * src/router/autoscaler.ts); shardCount is then the count it starts with.
+   */
+  autoscale: bool.default(false),
+  autoscaleMin: int(1, 1000).default(1),
+  autoscaleMax: int(1, 1000).default(8),
   /** The fleet image (shards/Dockerfile), e.g. 111122223333.dkr.ecr.us-east-1.amazonaws.com/open-claw-fleet:v1. */
   imageUri: z.string({ error: 'required: the fleet image, e.g. -c imageUri=<account>.dkr.ecr.<region>.amazonaws.com/open-claw-fleet:<tag>' }).min(1),
   bedrockModelId: z.string().min(1).default('us.anthropic.claude-sonnet-4-5-20250929-v1:0'),
@@ -68,6 +75,9 @@ export function fleetParams(context: (key: string) => unknown): FleetParams {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  -c ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid CDK context for the fleet stack:\n${problems.join('\n')}`);
+  }
+  if (parsed.data.autoscale && parsed.data.autoscaleMin > parsed.data.autoscaleMax) {
+    throw new Error('Invalid CDK context for the fleet stack:\n  -c autoscaleMin must not exceed -c autoscaleMax');
   }
   if (parsed.data.natGateways === 0 && !parsed.data.vpcEndpoints) {
     throw new Error('Invalid CDK context for the fleet stack:\n  -c natGateways=0 needs -c vpcEndpoints=true (tasks could not pull images or reach AWS APIs)');

@@ -62,6 +62,7 @@ export class RouterService extends Construct {
       // JSON is YAML, which is how FLEET_* values are parsed: these arrive as lists.
       FLEET_SHARDS__ECS__SUBNETS: stack.toJsonString(props.vpc.selectSubnets(props.subnets).subnetIds),
       FLEET_SHARDS__ECS__SECURITY_GROUPS: stack.toJsonString([props.shardSecurityGroup.securityGroupId]),
+      ...(p.autoscale ? { FLEET_SHARDS__AUTOSCALE__ENABLED: 'true', FLEET_SHARDS__AUTOSCALE__MIN: String(p.autoscaleMin), FLEET_SHARDS__AUTOSCALE__MAX: String(p.autoscaleMax) } : {}),
       ...(p.spot ? { FLEET_SHARDS__ECS__CAPACITY_PROVIDER_STRATEGY: JSON.stringify(shardCapacityStrategy(p)) } : {}),
     };
     const container = this.taskDefinition.addContainer('router', {

@@ -393,6 +393,18 @@ describe('fleet stack: alarms', () => {
     expect(alarm('ConduitDown')).toMatchObject({ MetricName: 'RunningTaskCount', Threshold: 1 });
   });
 
+  it('with autoscaling on, the router gets its bounds and ShardsMissing expects the autoscaler\'s minimum, not the starting count', () => {
+    const scaled = synth({ shardCount: '4', autoscale: 'true', autoscaleMin: '2', autoscaleMax: '10' });
+    const missing = resources(scaled, 'AWS::CloudWatch::Alarm').find(([id]) => id.startsWith('AlarmsShardsMissing'))![1].Properties;
+    expect(missing).toMatchObject({ Threshold: 2, AlarmDescription: expect.stringMatching(/^fewer than 2 shard tasks/) });
+    expect(envOf(taskDef(scaled, 'RouterTask'))).toMatchObject({
+      FLEET_SHARDS__COUNT: '4', FLEET_SHARDS__AUTOSCALE__ENABLED: 'true', FLEET_SHARDS__AUTOSCALE__MIN: '2', FLEET_SHARDS__AUTOSCALE__MAX: '10',
+    });
+    // Off (the default): the deployed count, and the router is told nothing of autoscaling.
+    expect(envOf(taskDef(t, 'RouterTask')).FLEET_SHARDS__AUTOSCALE__ENABLED).toBeUndefined();
+    expect(() => synth({ autoscale: 'true', autoscaleMin: '5', autoscaleMax: '3' })).toThrow(/autoscaleMin must not exceed/);
+  });
+
   it('counts the router\'s log lines for replaced shards, failing launches, a stuck inbox and parked events', () => {
     const routerLogs = resources(t, 'AWS::Logs::LogGroup').find(([id]) => id.startsWith('RouterLogs'))![0];
     const filters = resources(t, 'AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
