@@ -159,9 +159,23 @@ describe('command center in a real browser', () => {
     await Promise.all([page.waitForNavigation(), page.click('details.create-task button[type=submit]')]);
     expect(new URL(page.url()).pathname).toMatch(/^\/dashboard\/tasks\/T-\d+$/);
     expect(await page.$eval('main h1', (el) => el.textContent)).toContain('Check the tasks board');
+    // Its page changes it as the CEO: a comment, then "me" as assignee (a human: no agent is woken) and a move on.
+    const submit = (action: string) => Promise.all([page.waitForNavigation(), page.click(`form[data-action=${action}] button[type=submit]`)]);
+    await page.type('form[data-action=comment] textarea[name=text]', 'Looks right from here');
+    await submit('comment');
+    expect(await page.$eval('ul.comments', (el) => el.textContent)).toContain('Looks right from here');
+    await page.type('form[data-action=assign] input[name=assignee]', 'me');
+    await submit('assign');
+    expect(await page.$eval('.task-detail dl', (el) => el.textContent)).toContain(CEO.name);
+    await page.select('form[data-action=status] select[name=status]', 'in_progress');
+    await page.type('form[data-action=status] input[name=note]', 'on it');
+    await submit('status');
+    expect(await page.$eval('.task-detail .title', (el) => el.textContent)).toContain('In progress');
+    expect(await page.$eval('ul.history', (el) => el.textContent)).toContain('assigned → in_progress — on it');
+    await shot(page, 'dashboard-task');
     if (shots) seedBoard(); // a board worth a picture: a card in every column
     await page.goto(`${web.url}/dashboard/tasks`);
-    expect(await page.$eval('.column[data-status="inbox"]', (el) => el.textContent)).toContain('Check the tasks board');
+    expect(await page.$eval('.column[data-status="in_progress"]', (el) => el.textContent)).toContain('Check the tasks board');
     await shot(page, 'dashboard-tasks');
 
     await page.click('header form button');
