@@ -11,9 +11,11 @@ import type { RouterRegistration } from '../../src/matrix/registration.ts';
 import { startRouter, type RouterOptions, type RunningRouter } from '../../src/router/router.ts';
 import { buildRegistration, toLoadedRegistration } from '../../src/matrix/registration.ts';
 import { startShard, type RunningShard } from '../../src/shard/shard.ts';
+import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
 import { shardToken } from '../../src/protocol/wire.ts';
 import { testHomeserver, type TestHomeserver } from './homeserver.ts';
 import { freePort } from './ports.ts';
+import { until } from './wait.ts';
 
 /** The human CEO of every test fleet; all integration files share one Synapse, hence one password. */
 export const CEO = { name: 'Morgan Blake', localpart: 'morgan.blake', password: 'ceo-test-password-1' };
@@ -128,6 +130,20 @@ export async function startTestFleet(opts: TestFleetOptions = {}): Promise<TestF
   };
   for (let i = 0; i < (opts.shards ?? 1); i++) await fleet.startShard(`shard-${i}`);
   return fleet;
+}
+
+/**
+ * `n` shard processes joining `fleet` through the CLI (`main.ts shard`, each with its own token), as `up` and ECS
+ * start them; resolves once all of them heartbeat. `cliPath` and `env` wrap or tune the processes (log capture).
+ */
+export async function spawnShardProcesses(fleet: TestFleet, n: number, opts: { cliPath?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<LocalShardDriver> {
+  const driver = new LocalShardDriver({
+    cliPath: opts.cliPath ?? join(import.meta.dirname, '../../src/cli/main.ts'), basePort: 0, restart: false,
+    env: { ...fleet.shardProcessEnv(), ...opts.env }, tokenFor: (id) => shardToken(fleet.shardSecret, id),
+  });
+  await driver.scale(n);
+  await until(`${n} shards heartbeat`, () => fleet.router.registry.current().shardIds.length === n, opts.timeoutMs);
+  return driver;
 }
 
 /** The environment of a shard process (`./fleet shard`) that joins a test fleet: its homeserver, router, tokens, model. */

@@ -1,19 +1,16 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger } from '../../src/log.ts';
 import { shardToken } from '../../src/protocol/wire.ts';
-import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
-import { CEO, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
+import type { LocalShardDriver } from '../../src/shard/drivers/local.ts';
+import { CEO, spawnShardProcesses, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
 import { Human } from '../helpers/human.ts';
+import { captureLogLines, type LogCapture } from '../helpers/log-capture.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 // Before any module makes its child logger (children keep the level they were made with).
 vi.hoisted(() => { process.env.FLEET_LOG_LEVEL = 'debug'; });
-
-type Writable = { write: (chunk: string) => boolean };
 
 /**
  * Every log line of a real run at debug level — the in-process router's, and two shard processes' stderr — through
@@ -21,27 +18,18 @@ type Writable = { write: (chunk: string) => boolean };
  * CEO's password.
  */
 describe('a real run logs no credential', () => {
-  const routerLines: string[] = [];
+  let routerLog: LogCapture;
   const shardLogFile = join(tmpdir(), `fleet-shard-logs-${process.pid}.jsonl`);
   let fleet: TestFleet;
   let ceo: Human;
   let driver: LocalShardDriver;
-  let stream: Writable;
-  let write: Writable['write'];
 
   beforeAll(async () => {
-    stream = (logger as unknown as Record<symbol, Writable>)[pino.symbols.streamSym]!;
-    write = stream.write.bind(stream);
-    stream.write = (chunk: string) => { routerLines.push(String(chunk)); return true; };
+    routerLog = captureLogLines();
     fleet = await startTestFleet({ shards: 0 });
-    driver = new LocalShardDriver({
-      // The real CLI behind a tee of its stderr into shardLogFile.
-      cliPath: join(import.meta.dirname, '../helpers/stderr-tee.ts'), basePort: 0, restart: false,
-      env: { ...fleet.shardProcessEnv(), FLEET_LOG_LEVEL: 'debug', FLEET_LOG_FORMAT: 'json', FLEET_TEST_STDERR_FILE: shardLogFile },
-      tokenFor: (id) => shardToken(fleet.shardSecret, id),
-    });
-    await driver.scale(2);
-    await until('2 shards heartbeat', () => fleet.router.registry.current().shardIds.length === 2);
+    // The real CLI behind a tee of its stderr into shardLogFile.
+    driver = await spawnShardProcesses(fleet, 2, { cliPath: join(import.meta.dirname, '../helpers/stderr-tee.ts'),
+      env: { FLEET_LOG_LEVEL: 'debug', FLEET_LOG_FORMAT: 'json', FLEET_TEST_STDERR_FILE: shardLogFile } });
     await fleet.hs.registerUser(CEO.localpart, CEO.password);
     ceo = await Human.login(fleet.hs.url, CEO.localpart, CEO.password);
   });
@@ -49,7 +37,7 @@ describe('a real run logs no credential', () => {
     ceo?.stop();
     await driver?.stopAll();
     await fleet?.close();
-    stream.write = write;
+    routerLog?.restore();
     if (!process.env.FLEET_TEST_KEEP_LOGS) rmSync(shardLogFile, { force: true });
   });
 
@@ -76,11 +64,11 @@ describe('a real run logs no credential', () => {
       asToken: fleet.hs.registration.asToken, hsToken: fleet.hs.registration.hsToken, fleetSecret: fleet.shardSecret,
       shard0Token: shardToken(fleet.shardSecret, 'shard-0'), shard1Token: shardToken(fleet.shardSecret, 'shard-1'), ceoPassword: CEO.password,
     };
-    const leaks = [...routerLines, ...shardLines].flatMap((line) =>
+    const leaks = [...routerLog.lines, ...shardLines].flatMap((line) =>
       Object.entries(credentials).filter(([, c]) => line.includes(c)).map(([name]) => `${name}: ${line.slice(0, 300)}`));
-    console.log(`log secrets: ${routerLines.length} router lines, ${shardLines.length} shard lines at debug level, ${leaks.length} with a credential`);
+    console.log(`log secrets: ${routerLog.lines.length} router lines, ${shardLines.length} shard lines at debug level, ${leaks.length} with a credential`);
     // The capture really saw debug lines of both processes.
-    expect(routerLines.some((l) => l.includes('"level":20'))).toBe(true);
+    expect(routerLog.lines.some((l) => l.includes('"level":20'))).toBe(true);
     const debugPids = new Set(shardLines.filter((l) => l.includes('"level":20')).map((l) => l.match(/"pid":(\d+)/)?.[1]));
     expect(debugPids.size).toBe(2);
     expect(shardLines.filter((l) => l.includes('"msg":"shard ready"'))).toHaveLength(2);

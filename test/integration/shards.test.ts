@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { movedShare } from '../../src/protocol/placement.ts';
-import { LocalShardDriver } from '../../src/shard/drivers/local.ts';
-import { CEO, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
+import type { LocalShardDriver } from '../../src/shard/drivers/local.ts';
+import { CEO, spawnShardProcesses, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
 import { Human } from '../helpers/human.ts';
 import { repliesTo, turnStarts, until } from '../helpers/wait.ts';
 
@@ -34,9 +33,7 @@ describe('shards', () => {
 
   beforeAll(async () => {
     fleet = await startTestFleet({ shards: 0, modelLatencyMs: 400 });
-    driver = new LocalShardDriver({ cliPath: join(import.meta.dirname, '../../src/cli/main.ts'), basePort: 0, env: fleet.shardProcessEnv(), restart: false });
-    await driver.scale(3);
-    await until('3 shards heartbeat', () => liveShards().length === 3, WAIT_MS);
+    driver = await spawnShardProcesses(fleet, 3, { timeoutMs: WAIT_MS });
     await fleet.hs.registerUser(CEO.localpart, CEO.password);
     ceo = await Human.login(fleet.hs.url, CEO.localpart, CEO.password);
   });

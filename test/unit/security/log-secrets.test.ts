@@ -1,12 +1,10 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger, setLogLevel } from '../../../src/log.ts';
+import { setLogLevel } from '../../../src/log.ts';
+import { captureLogLines, type LogCapture } from '../../helpers/log-capture.ts';
 import { SECRETS, startInProcessFleet, until, type InProcessFleet } from '../metrics/in-process-fleet.ts';
 
 // Before any module creates its child logger: children keep the level they were made with.
 vi.hoisted(() => { process.env.FLEET_LOG_LEVEL = 'trace'; });
-
-type Writable = { write: (chunk: string) => boolean };
 
 /**
  * Every line the process logger writes during a router + shard run, at trace level, through the unhappy paths that
@@ -14,20 +12,16 @@ type Writable = { write: (chunk: string) => boolean };
  * errors carry the request), a scrape with a wrong credential. None of the run's credentials may appear.
  */
 describe('logs never carry the run\'s tokens or secret', () => {
-  const lines: string[] = [];
+  let log: LogCapture;
   let fleet: InProcessFleet;
-  let stream: Writable;
-  let write: Writable['write'];
 
   beforeAll(async () => {
-    stream = (logger as unknown as Record<symbol, Writable>)[pino.symbols.streamSym]!;
-    write = stream.write.bind(stream);
-    stream.write = (chunk: string) => { lines.push(String(chunk)); return true; };
+    log = captureLogLines();
     fleet = await startInProcessFleet();
   }, 30_000);
   afterAll(async () => {
     await fleet?.close();
-    stream.write = write;
+    log?.restore();
     delete process.env.FLEET_LOG_LEVEL;
     setLogLevel(undefined, {});
   });
@@ -50,6 +44,7 @@ describe('logs never carry the run\'s tokens or secret', () => {
     await until(() => fleet.hs.sent.length === 1, 15_000);
     await fleet.shard.host.idle();
 
+    const { lines } = log;
     expect(lines.length).toBeGreaterThan(5); // the run did log, at every level
     expect(lines.some((l) => l.includes('bad gateway'))).toBe(true); // the outage was logged, request and all
     const leaks = lines.filter((l) => credentials.some((c) => l.includes(c)));
