@@ -134,8 +134,19 @@ export class AdminRoom {
    * (The homeserver refuses a canonical alias that does not point at the room, so the event can be taken as is.)
    */
   private learnFromAliasEvent(event: RoomEvent): void {
-    if (this.roomId !== undefined || event.type !== 'm.room.canonical_alias' || event.state_key !== '') return;
-    if ((event.content as { alias?: unknown } | undefined)?.alias === this.alias()) this.roomId = event.room_id;
+    if (event.type !== 'm.room.canonical_alias' || event.state_key !== '') return;
+    if ((event.content as { alias?: unknown } | undefined)?.alias !== this.alias() || event.room_id === this.roomId) return;
+    if (this.roomId === undefined) {
+      this.roomId = event.room_id;
+      return;
+    }
+    // Another room claims the alias (an operator made #fleet-admin anew): the directory, not the event, decides.
+    void (this.o.resolveRoom ?? (() => resolveAliasAsBot(this.o.bridge, this.alias())))().then((id) => {
+      if (id === undefined || id === this.roomId) return;
+      this.o.log.info({ from: this.roomId, to: id }, '#fleet-admin moved to another room');
+      this.roomId = id;
+      this.power = undefined;
+    }, (err: unknown) => this.o.log.warn({ err: describeError(err) }, 'could not look up the #fleet-admin room again'));
   }
 
   private alias(): string {

@@ -81,9 +81,9 @@ async function pingOnce(opts: PingOptions): Promise<PingResult> {
  * Pings the homeserver every `everyMs` after start-up. Synapse backs off from an appservice it could not reach
  * (2, 4, … up to 512 s between retries) and a successful ping makes it retry at once, so without this a transaction
  * that failed just after a router restart — after its start-up ping — waits out the back-off (seen: 265 s in the
- * long suite's router-kill phase). Logs only changes of the link's state.
+ * long suite's router-kill phase). Logs only changes of the link's state; `onBack` runs when a failed link works again.
  */
-export function keepLinkAlive(opts: PingOptions & { everyMs: number }): () => void {
+export function keepLinkAlive(opts: PingOptions & { everyMs: number; onBack?: () => void }): () => void {
   let ok = true;
   let running = false;
   const timer = setInterval(() => {
@@ -91,7 +91,10 @@ export function keepLinkAlive(opts: PingOptions & { everyMs: number }): () => vo
     running = true;
     void pingOnce(opts).then((r) => {
       if (r.ok !== ok) {
-        if (r.ok) opts.log.info('homeserver ↔ router link back (ping)');
+        if (r.ok) {
+          opts.log.info('homeserver ↔ router link back (ping)');
+          opts.onBack?.();
+        }
         else opts.log.warn({ errcode: r.errcode }, `homeserver ↔ router ping failed: ${r.explanation}`);
       }
       ok = r.ok;

@@ -16,6 +16,7 @@ import { OrgReloader, rollingRestart, swappableOrg, type OrgSnapshot } from '../
 import { shardToken, type Delivery } from '../protocol/wire.ts';
 import { DurableAppService } from './appservice-listener.ts';
 import { catchUpAfterJoin } from './catch-up.ts';
+import { OutageCatchUp } from './outage-catch-up.ts';
 import { Claims } from './claims.ts';
 import { OperatorControls, recallUnstarted, watchDrains } from './controls.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -41,6 +42,8 @@ import { EventRouter } from './route-event.ts';
 import { ShardRegistry } from './shard-registry.ts';
 import { openRouterStore } from './store.ts';
 import { installTasksApi } from './tasks-api.ts';
+import { installHumanQuotaApi } from './human-quota-api.ts';
+import { DEFAULT_MESSAGES_TO_HUMAN_PER_DAY } from '../human-quota/protocol.ts';
 import { startTasks, type TaskService } from '../tasks/index.ts';
 import { taskRef } from '../tasks/model.ts';
 
@@ -77,6 +80,8 @@ export interface RouterOptions {
   /** config heartbeat (heartbeat/): opt-in beats for agents with open tasks; heartbeatClock simulates time (tests). */
   heartbeat?: HeartbeatConfig;
   heartbeatClock?: () => number;
+  /** config agents.maxMessagesToHumanPerDay: counted here for the whole fleet (router/human-quota-api.ts). Default 20. */
+  maxMessagesToHumanPerDay?: number;
   /** config shards.autoscale: with `enabled` and scaleShards, the router sets the shard count from load. */
   autoscale?: AutoscaleConfig;
   /** Stops one shard whatever its index (ShardDriver.stop): how a drained shard is stopped. */
@@ -299,9 +304,16 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   // It is typed private but documented as returning the request's promise; it is how we await routing per event.
   const bridgeOnEvent = (event: RoomEvent) => (bridge as unknown as { onEvent(e: RoomEvent): Promise<unknown> }).onEvent(event);
 
+  const outageCatchUp = new OutageCatchUp({
+    inbox, joined: (roomId) => rooms.present(roomId), isAgent: (id) => org.isAgent(id), log,
+    readMessages: async (roomId, asUser, limit) => ((await bridge.getIntent(asUser).matrixClient.doRequest('GET',
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`, { dir: 'b', limit: String(limit) })) as { chunk?: RoomEvent[] }).chunk ?? [],
+  });
+
   /** Routes one event; its deliveries land in the outbox in the same transaction that marks the event done. */
   const processEvent = async (item: InboxItem) => {
     if (!item.event.content || typeof item.event.content !== 'object') return;
+    outageCatchUp.note(item.event);
     if (admin.handle(item.event) || botChats.handle(item.event)) return;
     const routed = ((await bridgeOnEvent(item.event)) ?? []) as Delivery[];
     const deliveries = budgets.filter(await notStaffed.filter(routed));
@@ -329,6 +341,8 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const claimHolder = db.prepare<[string], { shard_id: string }>('SELECT shard_id FROM claims WHERE agent_id = ?');
   installTasksApi(listener.expressApp as never, { service: tasks.service, org, fleetSecret: opts.shardSecret, log: log.child({ component: 'tasks' }),
     actsFor: (shardId, agentId) => claimHolder.get(agentId)?.shard_id === shardId });
+  installHumanQuotaApi(listener.expressApp as never, { db, org, fleetSecret: opts.shardSecret, log: log.child({ component: 'human-quota' }),
+    perDay: opts.maxMessagesToHumanPerDay ?? DEFAULT_MESSAGES_TO_HUMAN_PER_DAY });
   listener.installErrorHandler();
   registry.on('change', () => handover.kick());
   // A silent shard may be paused (its claims live on) or dead. A refused connection means no process listens
@@ -380,7 +394,11 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
       const ping = { homeserverUrl: opts.homeserverUrl, appserviceId: opts.registration.id, asToken: opts.registration.asToken, log };
       const result = await pingHomeserver(ping);
       // A homeserver without the ping (before spec v1.7) would only fail every ping: nothing to keep warm there.
-      if (result.errcode !== 'M_UNRECOGNIZED') stopLinkPings ??= keepLinkAlive({ ...ping, everyMs: LINK_PING_MS });
+      if (result.errcode !== 'M_UNRECOGNIZED') {
+        stopLinkPings ??= keepLinkAlive({ ...ping, everyMs: LINK_PING_MS, onBack: () => {
+          void outageCatchUp.run().then((n) => { if (n > 0) dispatcher.kick(); });
+        } });
+      }
       return result;
     },
     async close() {

@@ -111,4 +111,22 @@ describe('#fleet-admin room', () => {
       state_key: '', content: { alias: '#fleet-admin:anycompany.corp' } })).toBe(false);
     expect(room.handle(ev())).toBe(true);
   });
+
+  it('follows #fleet-admin to a room made anew, as the directory says, not as any room claiming the alias', async () => {
+    let directory = ADMIN_ROOM;
+    const room = new AdminRoom({ bridge: {} as Bridge, org, log: logger, resolveRoom: async () => directory, ctx: adminContext({ org }), send: async () => {} });
+    await roomKnown();
+    expect(room.handle(ev())).toBe(true);
+    const claim = (roomId: string) => room.handle({ event_id: `$alias-${roomId}`, room_id: roomId, sender: '@fleet-bot:anycompany.corp',
+      type: 'm.room.canonical_alias', state_key: '', content: { alias: '#fleet-admin:anycompany.corp' } });
+    claim('!impostor:x'); // the directory still names the old room
+    await roomKnown();
+    expect(room.handle(ev({ room_id: '!impostor:x' }))).toBe(false);
+    expect(room.handle(ev())).toBe(true);
+    directory = '!anew:x';
+    claim('!anew:x');
+    await roomKnown();
+    expect(room.handle(ev({ room_id: '!anew:x' }))).toBe(true);
+    expect(room.handle(ev())).toBe(false);
+  });
 });

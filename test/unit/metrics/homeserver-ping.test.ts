@@ -61,7 +61,8 @@ describe('pings after start-up', () => {
     const hs = await homeserver([[200, {}], [502, { errcode: 'M_CONNECTION_FAILED' }], [502, { errcode: 'M_CONNECTION_FAILED' }], [200, {}]]);
     servers.push(hs.server);
     const { log, lines } = capture();
-    const stop = keepLinkAlive({ homeserverUrl: hs.url, appserviceId: 'fleet', asToken: 't', log, everyMs: 20 });
+    let back = 0;
+    const stop = keepLinkAlive({ homeserverUrl: hs.url, appserviceId: 'fleet', asToken: 't', log, everyMs: 20, onBack: () => { back++; } });
     await new Promise((r) => setTimeout(r, 300));
     stop();
     const calls = hs.calls();
@@ -69,5 +70,6 @@ describe('pings after start-up', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(hs.calls()).toBe(calls);
     expect(lines.map((l) => l.msg)).toEqual([expect.stringMatching(/^homeserver ↔ router ping failed/), 'homeserver ↔ router link back (ping)']);
+    expect(back).toBe(1); // the outage catch-up runs once, when the link works again
   });
 });
