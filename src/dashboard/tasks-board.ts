@@ -74,7 +74,7 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
     childCount: countTasks(store, org, { parent: id }),
   });
 
-  const render = (c: Context<Env>, title: string, body: Html, status: 200 | 400 | 404 = 200) =>
+  const render = (c: Context<Env>, title: string, body: Html, status: 200 | 400 | 404 | 409 = 200) =>
     c.html(page({ title, section: 'tasks', user: c.get('session').user, body, tasks: true }), status);
   const filterOf = (c: Context<Env>) => {
     const q = c.req.query();
@@ -102,14 +102,14 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
     }), form.error ? 400 : 200);
   };
 
-  const detail = (c: Context<Env>, id: number, refused?: ActionRefusal) => {
+  const detail = (c: Context<Env>, id: number, refused?: ActionRefusal, status: 400 | 409 = 400) => {
     const { task } = service.get(id);
     const parent = task.parentId !== null ? store.get(task.parentId) : undefined;
     const { children, childCount } = childrenOf(task.id, DETAIL_CHILDREN);
     return render(c, `${taskRef(task.id)} ${task.title}`, taskDetailBody({
       org, task, children, childCount, history: store.history(task.id, 500), ...(parent ? { parent } : {}), created: c.req.query('created') === '1',
       csrf: csrf.for(c.get('session').id), ...(refused ? { refused } : {}),
-    }), refused ? 400 : 200);
+    }), refused ? status : 200);
   };
   const taskOf = (c: Context<Env>) => {
     const id = parseTaskRef(c.req.param('ref') ?? '');
@@ -167,6 +167,13 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
     const form = await ownForm(c);
     if ('refusal' in form) return form.refusal;
     const me = c.get('session').user.userId;
+    // A move or an assignment is meant for the task as the page showed it: if it changed since (an agent took it,
+    // someone reassigned it), the person decides again. Nothing awaits from here on, so no other change slips in.
+    const now = store.get(found.id)!;
+    if (action !== 'comment' && form.fields.version && form.fields.version !== String(now.version)) {
+      const error = `${taskRef(now.id)} changed since you opened it (now ${now.status}${now.assignee ? `, ${nameOf(now.assignee)}` : ', nobody'}): check it and try again`;
+      return detail(c, found.id, { action, values: form.fields, error }, 409);
+    }
     try {
       applyAction(service, { id: me }, found.id, action, form.fields);
       log.info({ userId: me, task: found.id, action }, 'task changed from the dashboard');

@@ -31,16 +31,18 @@ export function taskActionForms(d: { task: Task; href: string; csrf: string; ref
   const assign = errorOf(d.refused, 'assign');
   const comment = errorOf(d.refused, 'comment');
   const token = html`<input type="hidden" name="csrf" value="${d.csrf}">`;
+  // The version the page showed: a move or an assignment made on a stale page is refused (409), not applied.
+  const version = html`<input type="hidden" name="version" value="${t.version}">`;
   return html`<div class="task-actions" role="group" aria-label="Change this task">
     <form class="task-action" method="post" action="${d.href}/status" data-action="status">
-      ${token}${status.error ?? ''}
+      ${token}${version}${status.error ?? ''}
       ${moves.length ? html`<label>Move to <select name="status">${moves.map((s) => html`<option value="${s}" ${s === status.values.status ? 'selected' : ''}>${STATUS_LABELS[s] ?? s}</option>`)}</select></label>
         <label class="grow">Note <input name="note" value="${status.values.note ?? ''}" maxlength="${LIMITS.comment}" placeholder="why (required for blocked)"></label>
         <button type="submit">Move</button>`
       : html`<p class="muted small">No move from ${t.status} without an assignee: assign it first.</p>`}
     </form>
     <form class="task-action" method="post" action="${d.href}/assign" data-action="assign">
-      ${token}${assign.error ?? ''}
+      ${token}${version}${assign.error ?? ''}
       <label class="grow">${t.assignee ? 'Reassign to' : 'Assign to'} <input name="assignee" value="${assign.values.assignee ?? ''}" placeholder="name, localpart, me or nobody" required></label>
       <button type="submit">${t.assignee ? 'Reassign' : 'Assign'}</button>
     </form>

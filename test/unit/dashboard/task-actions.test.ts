@@ -69,6 +69,24 @@ describe('dashboard task page: status, assign, comment', () => {
     await refused({ status: 'assigned' }, 'it is already assigned');
   });
 
+  it('a move or assignment from a page that is out of date is refused with 409 and the task as it is now; a comment still goes in', async () => {
+    const { service, store, task, browser, act, at } = await ceoWithTask();
+    const shown = (await browser.text(at)).match(/name="version" value="(\d+)"/)![1]!;
+    expect(shown).toBe(String(task.version));
+    service.setStatus({ id: ic1.matrixId }, task.id, 'in_progress'); // the engineer starts it meanwhile
+    const after = store.get(task.id);
+    for (const [action, fields] of [['status', { status: 'blocked', note: 'no budget' }], ['assign', { assignee: ic2.matrixId }]] as const) {
+      const res = await act(action, { ...fields, version: shown });
+      expect(res.status).toBe(409);
+      const html = await res.text();
+      expect(form(html, action)).toContain(`T-${task.id} changed since you opened it (now in_progress, ${ic1.name}): check it and try again`);
+      expect(form(html, action)).toContain(`name="version" value="${after!.version}"`);
+    }
+    expect(store.get(task.id)).toEqual(after);
+    expect((await act('comment', { text: 'noted', version: shown })).status).toBe(303);
+    expect((await act('status', { status: 'review', version: String(after!.version) })).status).toBe(303);
+  });
+
   it('assigns, reassigns (me, a name) and unassigns (nobody) as the signed-in human; the new assignee is told', async () => {
     const { store, task, act } = await ceoWithTask();
     expect((await act('assign', { assignee: ic2.name })).status).toBe(303);
