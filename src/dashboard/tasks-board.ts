@@ -103,12 +103,13 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
   };
 
   const detail = (c: Context<Env>, id: number, refused?: ActionRefusal, status: 400 | 409 = 400) => {
+    const changed = TASK_ACTIONS.find((a) => a === c.req.query('changed'));
     const { task } = service.get(id);
     const parent = task.parentId !== null ? store.get(task.parentId) : undefined;
     const { children, childCount } = childrenOf(task.id, DETAIL_CHILDREN);
     return render(c, `${taskRef(task.id)} ${task.title}`, taskDetailBody({
       org, task, children, childCount, history: store.history(task.id, 500), ...(parent ? { parent } : {}), created: c.req.query('created') === '1',
-      csrf: csrf.for(c.get('session').id), ...(refused ? { refused } : {}),
+      csrf: csrf.for(c.get('session').id), ...(refused ? { refused } : changed ? { changed } : {}),
     }), refused ? status : 200);
   };
   const taskOf = (c: Context<Env>) => {
@@ -177,7 +178,7 @@ export function tasksBoardApp(opts: { service: TaskService; org: OrgDirectory; s
     try {
       applyAction(service, { id: me }, found.id, action, form.fields);
       log.info({ userId: me, task: found.id, action }, 'task changed from the dashboard');
-      return c.redirect(taskHref(found.id), 303);
+      return c.redirect(`${taskHref(found.id)}?changed=${action}`, 303);
     } catch (err) {
       if (err instanceof TaskError) return detail(c, found.id, { action, values: form.fields, error: err.message });
       throw err;

@@ -171,6 +171,7 @@ describe('command center in a real browser', () => {
     await page.type('form[data-action=status] input[name=note]', 'on it');
     await submit('status');
     expect(await page.$eval('.task-detail .title', (el) => el.textContent)).toContain('In progress');
+    expect(await page.$eval('.card.notice', (el) => el.textContent)).toMatch(/^T-\d+ is now in progress\.$/);
     expect(await page.$eval('ul.history', (el) => el.textContent)).toContain('assigned → in_progress — on it');
     await shot(page, 'dashboard-task');
     if (shots) seedBoard(); // a board worth a picture: a card in every column

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import { LIMITS, nextStatuses, transitionProblem, type Task, type TaskStatus } from '../../tasks/model.ts';
+import { LIMITS, nextStatuses, taskRef, transitionProblem, type Task, type TaskStatus } from '../../tasks/model.ts';
 import type { Html } from './layout.ts';
 
 /** The forms on a task's page that change it: status, assignee, a comment. Each posts to the task's own path. */
@@ -18,6 +18,14 @@ export const offeredMoves = (t: Pick<Task, 'status' | 'assignee'>): TaskStatus[]
   nextStatuses(t.status).filter((to) => !transitionProblem(t.status, to, t.assignee !== null, 'a reason'));
 
 const STATUS_LABELS: Partial<Record<TaskStatus, string>> = { in_progress: 'in progress' };
+
+/** What the page says after a change went through (the redirect carries `changed=<action>`), as the chat command answers. */
+export function changedNotice(t: Task, action: TaskAction, nameOf: (id: string) => string): Html {
+  const what = action === 'status' ? `${taskRef(t.id)} is now ${STATUS_LABELS[t.status] ?? t.status}.`
+    : action === 'assign' ? `${taskRef(t.id)} is ${t.assignee ? `assigned to ${nameOf(t.assignee)}` : 'back in the inbox'}.`
+      : `Comment added to ${taskRef(t.id)}.`;
+  return html`<p class="card notice" role="status">${what}</p>`;
+}
 
 function errorOf(refused: ActionRefusal | undefined, action: TaskAction): { error?: Html; values: Record<string, string> } {
   if (refused?.action !== action) return { values: {} };

@@ -5,7 +5,7 @@ import { taskRef, TASK_KINDS, TASK_PRIORITIES, type Task, type TaskEvent, type T
 import { count } from './format.ts';
 import type { Html } from './layout.ts';
 import { personHref, personLink } from './parts.ts';
-import { taskActionForms, type ActionRefusal } from './task-forms.ts';
+import { changedNotice, taskActionForms, type ActionRefusal, type TaskAction } from './task-forms.ts';
 
 /** The tasks board and one task's page: data in, escaped HTML out. */
 
@@ -111,8 +111,8 @@ export function tasksColumnBody(d: {
 
 export function taskDetailBody(d: {
   org: OrgDirectory; task: Task; parent?: Task; children: Task[]; childCount: number; history: TaskEvent[]; created?: boolean;
-  /** The session's form token, and a change just refused (shown in its form with what was typed). */
-  csrf: string; refused?: ActionRefusal;
+  /** The session's form token, a change just made (a notice), or one just refused (shown in its form with what was typed). */
+  csrf: string; changed?: TaskAction; refused?: ActionRefusal;
 }): Html {
   const { org, task: t } = d;
   const nameOf = (id: string) => org.get(id)?.name ?? id;
@@ -121,6 +121,7 @@ export function taskDetailBody(d: {
   return html`
     <nav class="chain"><a href="/dashboard/tasks">Tasks</a><span class="sep">›</span>${d.parent ? html`<a href="${taskHref(d.parent.id)}">${taskRef(d.parent.id)} ${d.parent.title}</a><span class="sep">›</span>` : ''}<strong>${taskRef(t.id)}</strong></nav>
     ${d.created ? html`<p class="card notice" role="status">Created ${taskRef(t.id)}.${t.assignee && t.assignee !== t.creator ? ` ${nameOf(t.assignee)} is told now.` : ''}</p>` : ''}
+    ${d.changed ? changedNotice(t, d.changed, nameOf) : ''}
     <div class="columns person-page">
       <section class="card person task-detail" data-task="${taskRef(t.id)}">
         <h2>${t.title}</h2>

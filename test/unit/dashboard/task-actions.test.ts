@@ -39,7 +39,8 @@ describe('dashboard task page: status, assign, comment', () => {
     const { store, task, browser, act, at } = await ceoWithTask();
     const res = await act('status', { status: 'in_progress', note: 'starting today' });
     expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe(`/dashboard/tasks/T-${task.id}`);
+    expect(res.headers.get('location')).toBe(`/dashboard/tasks/T-${task.id}?changed=status`);
+    expect(await browser.text(res.headers.get('location')!.replace('/dashboard', ''))).toContain(`<p class="card notice" role="status">T-${task.id} is now in progress.</p>`);
     expect(store.get(task.id)).toMatchObject({ status: 'in_progress', version: task.version + 1 });
     expect(store.history(task.id).at(-1)).toMatchObject({ actor: ceo.matrixId, action: 'status', from: 'assigned', to: 'in_progress', note: 'starting today' });
     expect(await browser.text(at)).toMatch(/<ul class="history">[\s\S]*assigned → in_progress — starting today/);
@@ -88,7 +89,7 @@ describe('dashboard task page: status, assign, comment', () => {
   });
 
   it('assigns, reassigns (me, a name) and unassigns (nobody) as the signed-in human; the new assignee is told', async () => {
-    const { store, task, act } = await ceoWithTask();
+    const { store, task, act, browser } = await ceoWithTask();
     expect((await act('assign', { assignee: ic2.name })).status).toBe(303);
     expect(store.get(task.id)).toMatchObject({ assignee: ic2.matrixId, status: 'assigned' });
     expect(store.history(task.id).at(-1)).toMatchObject({ actor: ceo.matrixId, action: 'assigned', from: ic1.matrixId, to: ic2.matrixId });
@@ -97,7 +98,9 @@ describe('dashboard task page: status, assign, comment', () => {
 
     expect((await act('assign', { assignee: 'me' })).status).toBe(303);
     expect(store.get(task.id)!.assignee).toBe(ceo.matrixId);
-    expect((await act('assign', { assignee: 'nobody' })).status).toBe(303);
+    const unassigned = await act('assign', { assignee: 'nobody' });
+    expect(unassigned.status).toBe(303);
+    expect(await browser.text(unassigned.headers.get('location')!.replace('/dashboard', ''))).toContain(`T-${task.id} is back in the inbox.`);
     expect(store.get(task.id)).toMatchObject({ assignee: null, status: 'inbox' });
     expect(store.history(task.id).slice(-2)).toEqual([
       expect.objectContaining({ actor: ceo.matrixId, action: 'assigned', from: ceo.matrixId, to: null }),
