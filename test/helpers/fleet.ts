@@ -73,7 +73,7 @@ export interface TestFleetOptions {
   /** Employees (localparts) who are humans in this fleet's org besides the CEO. */
   humans?: readonly string[];
   /** Router options a test sets itself (admins, a shard driver, reload). */
-  router?: Pick<RouterOptions, 'admins' | 'scaleShards' | 'stopShard' | 'restartShard' | 'reload' | 'budgets' | 'heartbeat' | 'heartbeatClock' | 'eagerJoinMaxMembers'>;
+  router?: Pick<RouterOptions, 'admins' | 'scaleShards' | 'stopShard' | 'restartShard' | 'reload' | 'budgets' | 'heartbeat' | 'heartbeatClock' | 'eagerJoinMaxMembers' | 'maxMessagesToHumanPerDay'>;
   /** The org of the router and the shards; default the generated one (testOrg). */
   org?: OrgDirectory;
 }

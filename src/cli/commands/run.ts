@@ -216,6 +216,7 @@ function routerTuning(ctx: FleetContext) {
     claimTtlMs: shards.claimTtlMs, allowedShardHosts: shards.allowedHosts, routing, autoscale: shards.autoscale,
     eagerJoinMaxMembers: ctx.config.provisioning.eagerJoinMaxMembers,
     budgets: ctx.config.budgets, heartbeat: ctx.config.heartbeat,
+    maxMessagesToHumanPerDay: ctx.config.agents.maxMessagesToHumanPerDay,
   };
 }
 
