@@ -84,6 +84,11 @@ export const routerMetrics = {
   deliveriesGivenBack: new Counter({
     name: 'fleet_router_deliveries_given_back_total', help: 'Deliveries a shard gave back (lost the agent, stopping)', ...registers(routerRegistry),
   }),
+  caughtUp: new Counter({
+    name: 'fleet_router_caught_up_events_total',
+    help: 'Messages the homeserver did not push, read back from rooms: after="join" (sent before an agent joined), "outage" (after the homeserver link came back)',
+    labelNames: ['after'], ...registers(routerRegistry),
+  }),
   claims: new Counter({
     name: 'fleet_router_claims_total', help: 'Claim requests by answer: granted, or refused with done, moved, busy, superseded, unknown-shard',
     labelNames: ['result'], ...registers(routerRegistry),

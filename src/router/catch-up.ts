@@ -1,6 +1,7 @@
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { Logger } from '../log.ts';
 import type { RoomEvent } from '../matrix/event.ts';
+import { routerMetrics } from '../metrics/metrics.ts';
 import type { Inbox } from './inbox.ts';
 
 /**
@@ -22,6 +23,7 @@ export async function catchUpAfterJoin(opts: { bridge: Bridge; inbox: Inbox; age
   }
   if (since.length === 0) return 0;
   const { accepted } = opts.inbox.accept(`catch-up.${opts.inviteEventId}`, since.reverse());
+  routerMetrics.caughtUp.inc({ after: 'join' }, accepted);
   if (accepted > 0) opts.log.info({ roomId, agentId: opts.agentId, accepted }, 'caught up on messages sent before the agent joined');
   return accepted;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { RoomEvent } from '../matrix/event.ts';
+import { routerMetrics } from '../metrics/metrics.ts';
 import type { Inbox } from './inbox.ts';
 
 export interface OutageCatchUpOptions {
@@ -61,6 +62,7 @@ export class OutageCatchUp {
         if (missed.length === 0) continue;
         const result = this.o.inbox.accept(`catch-up.link.${this.now()}.${roomId}`, missed.reverse());
         accepted += result.accepted;
+        routerMetrics.caughtUp.inc({ after: 'outage' }, result.accepted);
         if (result.accepted > 0) this.o.log.info({ roomId, accepted: result.accepted }, 'caught up on messages the homeserver did not push during its outage');
       } catch (err) {
         this.o.log.warn({ roomId, err: (err as Error).message }, 'could not read a room back after the homeserver came back');
