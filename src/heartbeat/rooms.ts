@@ -9,6 +9,18 @@ import type { Db } from '../store/sqlite.ts';
 /** The words a heartbeat starts with: tests count model calls whose prompt carries them. */
 export const HEARTBEAT_MARKER = 'Heartbeat:';
 
+/** Content key of a beat's scheduled time (ms since the epoch). */
+export const HEARTBEAT_AT_KEY = 'org.openclawfleet.heartbeat_at';
+
+/**
+ * A beat's event content. It carries the beat's scheduled time: a Matrix event id is a hash of the event, so two
+ * beats with the same words sent by the bot into the same room in the same millisecond would otherwise be one event,
+ * and one of the beats the scheduler counted would never reach the agent (seen with a simulated clock).
+ */
+export function heartbeatContent(openTasks: string[], count: number, at: number): Record<string, unknown> {
+  return { msgtype: 'm.text', body: heartbeatPrompt(openTasks, count), [HEARTBEAT_AT_KEY]: at };
+}
+
 export function heartbeatPrompt(openTasks: string[], count: number): string {
   const list = openTasks.length > 0 ? `\n${openTasks.map((t) => `- ${t}`).join('\n')}` : '';
   return `${HEARTBEAT_MARKER} you have ${Math.max(count, openTasks.length)} open task(s).${list}\n`
@@ -38,7 +50,7 @@ export class HeartbeatRooms {
   /** Posts one beat; failures are logged (the next interval tries again), never thrown into the scheduler. */
   beat(agentId: string, openTasks: string[], count: number, at: number): void {
     void this.roomOf(agentId)
-      .then((roomId) => sendAsBot(this.o.bridge, roomId, 'm.room.message', { msgtype: 'm.text', body: heartbeatPrompt(openTasks, count) },
+      .then((roomId) => sendAsBot(this.o.bridge, roomId, 'm.room.message', heartbeatContent(openTasks, count, at),
         txnId('heartbeat', agentId, String(at))))
       .catch((err: Error) => this.o.log.warn({ agentId, err: err.message }, 'heartbeat not delivered; the next one tries again'));
   }
