@@ -7,6 +7,7 @@ import type { OrgDirectory } from '../org/directory.ts';
 import { BenchFleet } from './fleet.ts';
 import { machineInfo, packageVersions, synapsePackageVersion } from './report.ts';
 import { capacityScenario } from './scenarios/capacity.ts';
+import { idleScenario } from './scenarios/idle.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { provisioningScenario } from './scenarios/provisioning.ts';
 import { rescaleScenario } from './scenarios/rescale.ts';
@@ -99,6 +100,9 @@ export async function runBench(opts: RunBenchOptions): Promise<RunBenchOutcome> 
           // Tracked like the shared fleet, so SIGINT stops it too.
           track: (f) => { fleet = f; } })
         : [{ scenario, metric: 'scale.skipped', value: null, unit: '', note: 'no scale sizes given' }];
+      case 'idle': return opts.sizes.idle
+        ? idleScenario({ config: opts.config, cacheDir: opts.cacheDir, instance: opts.synapseInstance, workDir, org: opts.org, sizes: opts.sizes.idle, progress })
+        : [{ scenario, metric: 'idle.skipped', value: null, unit: '', note: 'no idle sizes given' }];
     }
   };
 

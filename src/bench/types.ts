@@ -23,7 +23,7 @@ export interface BenchReport {
   results: BenchResult[];
 }
 
-export const SCENARIOS = ['routing', 'latency', 'throughput', 'capacity', 'provisioning', 'rescale', 'scale'] as const;
+export const SCENARIOS = ['routing', 'latency', 'throughput', 'capacity', 'provisioning', 'rescale', 'scale', 'idle'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Scenarios that talk to a homeserver, and so need the bench's own Synapse and a running fleet. */
@@ -37,7 +37,11 @@ export interface BenchSizes {
   capacity: { turns: number; activeRounds: number };
   /** A large org over many shard processes, rescaled live (scenarios/scale.ts); absent: the scenario is skipped. */
   scale?: ScaleSizes;
+  /** The heartbeat's idle cost on a simulated clock (scenarios/idle.ts); absent: the scenario is skipped. */
+  idle?: IdleSizes;
 }
+
+export interface IdleSizes { agentsWithTasks: number }
 
 export interface ScaleSizes { employees: number; shards: number; shardsAfter: number; firstContacts: number; writers: number }
 
@@ -47,6 +51,7 @@ export const FULL_SIZES: BenchSizes = {
   throughput: { agents: 32, messages: 640 },
   capacity: { turns: 640, activeRounds: 20 },
   scale: { employees: 10_000, shards: 8, shardsAfter: 12, firstContacts: 50, writers: 16 },
+  idle: { agentsWithTasks: 20 },
 };
 
 export const QUICK_SIZES: BenchSizes = {
@@ -55,4 +60,5 @@ export const QUICK_SIZES: BenchSizes = {
   throughput: { agents: 16, messages: 160 },
   capacity: { turns: 128, activeRounds: 5 },
   scale: { employees: 2000, shards: 4, shardsAfter: 6, firstContacts: 10, writers: 6 },
+  idle: { agentsWithTasks: 20 },
 };
