@@ -17,7 +17,7 @@ describe('a direct chat with the fleet bot on a real homeserver', () => {
   let bot: string;
   const serverName = testHomeserver().serverName;
   // An employee of the generated org who is a human in this fleet (config org.humans), not an admin.
-  const person = testOrg(serverName).agents()[900]!;
+  const person = testOrg(serverName).agents()[901]!;
 
   const fromBot = (roomId: string) => (m: SeenMessage) => m.roomId === roomId && m.sender === bot && m.content.msgtype === 'm.notice';
 

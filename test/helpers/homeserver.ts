@@ -27,7 +27,10 @@ export interface TestHomeserver {
   attachBackend(url: string): Promise<void>;
   /** Until the next attach, the front holds the homeserver's requests instead of failing them. */
   detachBackend(): Promise<void>;
-  /** Idempotent; an existing user keeps its first password. */
+  /**
+   * Idempotent, and the user can log in with `password` afterwards: an existing user (another suite's human, or an
+   * agent the appservice made, with no password) gets it set through the admin API.
+   */
   registerUser(localpart: string, password: string): Promise<RegisterResult>;
 }
 
@@ -50,7 +53,30 @@ export function testHomeserver(): TestHomeserver {
     frontUrl: hs.frontUrl,
     attachBackend: (url) => setBackend(url),
     detachBackend: () => setBackend(null),
-    registerUser: (localpart, password) =>
-      registerWithSharedSecret({ homeserverUrl: hs.url, serverName: hs.serverName, sharedSecret: hs.sharedSecret, localpart, password }),
+    async registerUser(localpart, password) {
+      const result = await registerWithSharedSecret({ homeserverUrl: hs.url, serverName: hs.serverName, sharedSecret: hs.sharedSecret, localpart, password });
+      if (!result.created) await setPassword(hs, result.userId, password);
+      return result;
+    },
   };
+}
+
+const ADMIN = { localpart: 'fleet.test.admin', password: 'fleet-test-admin-password-1' };
+let adminToken: Promise<string> | undefined;
+
+/** Sets a user's password as the test homeserver's own admin (made once per worker), keeping their sessions. */
+async function setPassword(hs: ProvidedHomeserver, userId: string, password: string): Promise<void> {
+  adminToken ??= (async () => {
+    await registerWithSharedSecret({ homeserverUrl: hs.url, serverName: hs.serverName, sharedSecret: hs.sharedSecret, ...ADMIN, admin: true });
+    const res = await fetch(`${hs.url}/_matrix/client/v3/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'm.login.password', identifier: { type: 'm.id.user', user: ADMIN.localpart }, password: ADMIN.password }) });
+    if (!res.ok) throw new Error(`test admin login failed: HTTP ${res.status}`);
+    return ((await res.json()) as { access_token: string }).access_token;
+  })();
+  const token = await adminToken;
+  const res = await fetch(`${hs.url}/_synapse/admin/v2/users/${encodeURIComponent(userId)}`, {
+    method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ password, logout_devices: false }),
+  });
+  if (!res.ok) throw new Error(`setting the password of ${userId} failed: HTTP ${res.status} ${await res.text()}`);
 }
