@@ -23,6 +23,7 @@ describe('./fleet bench idle', () => {
       expect(value('agent.idle_calls_per_hour_heartbeat_on')).toBe(0);
       expect(value('agent.heartbeat_calls_per_hour_open_tasks')).toBe(36);
       expect(rows.find((r) => r.metric === 'agent.heartbeat_calls_per_hour_open_tasks')!.note).toContain('36 heartbeat turns');
+      expect(value('agent.heartbeat_tokens_per_hour_open_tasks')).toBeGreaterThan(36 * 100);
       expect(value('agent.idle_calls_per_hour_default_open_tasks')).toBe(0);
       expect(value('agent.seed_calls_per_hour')).toBe(orgFor(ctx.config, ctx.root).size * 12);
       expect(rows.every((r) => r.scenario === 'idle')).toBe(true);

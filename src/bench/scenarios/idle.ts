@@ -95,6 +95,8 @@ export async function idleScenario(o: IdleScenarioOptions): Promise<BenchResult[
         `heartbeat on for every level every ${SEED_INTERVAL_MINUTES} min, no open task; ${noTasks.beats} beats`),
       r('agent.heartbeat_calls_per_hour_open_tasks', withTasks.calls, 'calls/h',
         `same, ${busy.length} agents with one open task each: ${withTasks.beats} beats, ${withTasks.turns} heartbeat turns (${busy.length} × 12 = ${expected})`),
+      r('agent.heartbeat_tokens_per_hour_open_tasks', withTasks.tokens, 'tokens/h',
+        `the model tokens of those ${withTasks.calls} calls (${busy.length ? Math.round(withTasks.tokens / busy.length) : 0} per agent with an open task), as the scripted model counts them`),
       r('agent.idle_calls_per_hour_default_open_tasks', offWithTasks.calls, 'calls/h',
         `default config again with the ${busy.length} tasks open: heartbeat off means no beat whatever is open`),
       r('agent.seed_calls_per_hour', seed, 'calls/h', `the seed's design: all ${org.size} employees prompted every ${SEED_INTERVAL_MINUTES} min, idle or not (computed)`),
@@ -105,7 +107,7 @@ export async function idleScenario(o: IdleScenarioOptions): Promise<BenchResult[
   }
 }
 
-interface Hour { calls: number; beats: number; turns: number }
+interface Hour { calls: number; tokens: number; beats: number; turns: number }
 interface IdleFleetParts { hs: BenchHomeserver; org: OrgDirectory; workDir: string; routerPort: number }
 
 /** Router and one shard in this process on the bench's Synapse, with a simulated heartbeat clock. */
@@ -196,7 +198,7 @@ class IdleFleet {
     // The first tick enrols the agents; their first beat is an interval later, so one hour holds 60 / interval beats.
     for (const end = this.#now + HOUR_MS; this.#now <= end; this.#now += TICK_MS) beats += router.heartbeat.tick(this.#now);
     await sleep(SETTLE_MS);
-    return { calls: this.#model.requests().length - calls, beats, turns: this.#heartbeatTurns() };
+    return { calls: this.#model.requests().length - calls, tokens: this.#tokensSince(calls), beats, turns: this.#heartbeatTurns() };
   }
 
   /**
@@ -215,7 +217,12 @@ class IdleFleet {
       await this.#until(() => this.#heartbeatTurns() - turnsBefore >= beats, `${beats} heartbeat turns of ${agents.length} agents`);
     }
     await sleep(SETTLE_MS);
-    return { calls: this.#model.requests().length - calls, beats, turns: this.#heartbeatTurns() - turnsBefore };
+    return { calls: this.#model.requests().length - calls, tokens: this.#tokensSince(calls), beats, turns: this.#heartbeatTurns() - turnsBefore };
+  }
+
+  /** Tokens of the model calls recorded after the first `from` (the hour's calls). */
+  #tokensSince(from: number): number {
+    return this.#model.requests().slice(from).reduce((sum, r) => sum + (r.usage ? r.usage.inputTokens + r.usage.outputTokens : 0), 0);
   }
 
   #callsOf(agentId: string): number {

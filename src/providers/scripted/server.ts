@@ -38,6 +38,8 @@ export interface RecordedRequest {
   messages: ChatMessage[];
   tools?: ToolSpec[];
   reply: { text: string; toolCalls: ToolCall[]; ruleId?: string };
+  /** The tokens this answer reported (estimated as the fleet's own providers do); absent for an acted-out failure. */
+  usage?: { inputTokens: number; outputTokens: number };
   /** Set when the rule acted out a provider failure instead of answering. */
   fault?: ScriptFault;
 }
@@ -91,7 +93,7 @@ export async function startScriptedModelServer(opts: ScriptedModelServerOptions 
       model, stream, messages,
       ...(tools ? { tools } : {}),
       reply: { text, toolCalls, ...(reply.rule?.id !== undefined ? { ruleId: reply.rule.id } : {}) },
-      ...(reply.rule?.fault ? { fault: reply.rule.fault } : {}),
+      ...(reply.rule?.fault ? { fault: reply.rule.fault } : { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } }),
     });
     if (recorded.length > maxRecorded) recorded.splice(0, recorded.length - maxRecorded);
     log.debug({ agentId, n, stream, rule: reply.rule?.id, toolCalls: toolCalls.length }, 'scripted completion');
