@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Person } from '../../src/org/types.ts';
 import type { ScriptRule } from '../../src/providers/scripted/brain.ts';
-import { estimateUsage } from '../../src/providers/usage.ts';
 import { parseTaskRef } from '../../src/tasks/model.ts';
 import { openAdminRoom, type TestAdminRoom } from '../helpers/admin-room.ts';
 import { CEO, startTestFleet, type TestFleet } from '../helpers/fleet.ts';
@@ -70,7 +69,7 @@ describe('tasks: a human\'s task split, done and reported back; a race to take o
   /** Model calls and tokens of one agent (every call of the test's agents belongs to its one task). */
   function spendOf(agent: Person): { calls: number; tokens: number; ledger: number } {
     const calls = fleet.model.requests().filter((r) => r.agentId === agent.matrixId && !r.fault);
-    const tokens = calls.reduce((n, r) => { const u = estimateUsage(r.messages, r.reply.text, r.reply.toolCalls); return n + u.inputTokens + u.outputTokens; }, 0);
+    const tokens = calls.reduce((n, r) => n + (r.usage ? r.usage.inputTokens + r.usage.outputTokens : 0), 0);
     return { calls: calls.length, tokens, ledger: fleet.router.budgets.status(`agent:${agent.matrixId}`).spent.tokens };
   }
 

@@ -10,7 +10,7 @@ import { componentLogger } from '../../log.ts';
 import {
   finishFromStopReason, fromOpenAIMessages, fromOpenAITools, isRecord, toOpenAIToolCall,
 } from '../openai-wire.ts';
-import type { ChatMessage, ToolCall, ToolSpec } from '../types.ts';
+import type { ChatMessage, ToolCall, ToolSpec, Usage } from '../types.ts';
 import { estimateUsage } from '../usage.ts';
 import type { ScriptFault, ScriptRule } from './brain.ts';
 import { ScriptBook } from './script-book.ts';
@@ -39,7 +39,7 @@ export interface RecordedRequest {
   tools?: ToolSpec[];
   reply: { text: string; toolCalls: ToolCall[]; ruleId?: string };
   /** The tokens this answer reported (estimated as the fleet's own providers do); absent for an acted-out failure. */
-  usage?: { inputTokens: number; outputTokens: number };
+  usage?: Usage;
   /** Set when the rule acted out a provider failure instead of answering. */
   fault?: ScriptFault;
 }
@@ -93,7 +93,7 @@ export async function startScriptedModelServer(opts: ScriptedModelServerOptions 
       model, stream, messages,
       ...(tools ? { tools } : {}),
       reply: { text, toolCalls, ...(reply.rule?.id !== undefined ? { ruleId: reply.rule.id } : {}) },
-      ...(reply.rule?.fault ? { fault: reply.rule.fault } : { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } }),
+      ...(reply.rule?.fault ? { fault: reply.rule.fault } : { usage }),
     });
     if (recorded.length > maxRecorded) recorded.splice(0, recorded.length - maxRecorded);
     log.debug({ agentId, n, stream, rule: reply.rule?.id, toolCalls: toolCalls.length }, 'scripted completion');
